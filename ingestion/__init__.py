@@ -1,0 +1,1 @@
+"""dlt pipelines: one module per source, registered in `ingestion.registry`."""

@@ -1,0 +1,92 @@
+"""Which PostgreSQL the project resolves to, and the embedded server's lifecycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataops.warehouse import EmbeddedPostgres, WarehouseUnavailable, free_port, resolve
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATAOPS_STATE_DIR", str(tmp_path))
+    return monkeypatch
+
+
+def test_database_url_wins(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_URL", "postgresql://ann:s%40cret@db.example:6543/shop")
+    clean_env.setenv("PGHOST", "ignored")
+    conn = resolve()
+    assert (conn.host, conn.port, conn.user, conn.password, conn.dbname) == (
+        "db.example",
+        6543,
+        "ann",
+        "s@cret",
+        "shop",
+    )
+    assert conn.origin == "DATABASE_URL"
+    assert conn.url(hide_password=True) == "postgresql://ann:****@db.example:6543/shop"
+    assert conn.dbt_env()["DBT_ENV_SECRET_PG_PASSWORD"] == "s@cret"
+
+
+def test_pg_variables_are_used_without_database_url(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PGHOST", "pg.internal")
+    clean_env.setenv("PGPORT", "5999")
+    clean_env.setenv("PGUSER", "bob")
+    clean_env.setenv("PGDATABASE", "dwh")
+    conn = resolve()
+    assert (conn.host, conn.port, conn.user, conn.dbname, conn.origin) == (
+        "pg.internal",
+        5999,
+        "bob",
+        "dwh",
+        "PG* variables",
+    )
+
+
+def test_malformed_database_url_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABASE_URL", "mysql://x@y/z")
+    with pytest.raises(WarehouseUnavailable, match="postgresql://user:password@host:port/dbname"):
+        resolve()
+
+
+def test_embedded_server_starts_keeps_data_and_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAOPS_PG_PORT", str(free_port()))
+    server = EmbeddedPostgres(tmp_path / "pg")
+    try:
+        port = server.start()
+        assert server.start() == port  # already running: same server
+        conn = server.connection()
+        with conn.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("create table kept (x int); insert into kept values (42)")
+        assert server.stop() is True
+        assert server.running_port() is None
+        assert server.stop() is False
+        server.start()
+        with server.connection().connect() as connection, connection.cursor() as cursor:
+            cursor.execute("select x from kept")
+            assert cursor.fetchone() == (42,)
+    finally:
+        server.stop()
+
+
+def test_embedded_server_refuses_a_wrong_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAOPS_PG_PORT", str(free_port()))
+    server = EmbeddedPostgres(tmp_path / "pg")
+    try:
+        server.start()
+        from dataclasses import replace
+
+        wrong = replace(server.connection(), password="not-the-password")
+        with pytest.raises(WarehouseUnavailable, match="password authentication failed"):
+            wrong.connect()
+    finally:
+        server.stop()
