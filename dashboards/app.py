@@ -40,7 +40,21 @@ def create_app() -> Dash:
         ],
         className="shell",
     )
+    _warm_up(app)
     return app
+
+
+def _warm_up(app: Dash) -> None:
+    """Let Dash finish its one-time setup before any real request arrives.
+
+    Dash sets itself up on the first request it serves; when a threaded worker receives
+    several requests at once, the others can run before that setup has registered the
+    script bundles and fail with "not a registered library". Serving the layout once here,
+    in-process and without touching the database, settles it.
+    """
+    response = app.server.test_client().get("/_dash-layout")
+    if response.status_code != 200:
+        raise RuntimeError(f"the dashboard layout did not render: HTTP {response.status_code}")
 
 
 app = create_app()

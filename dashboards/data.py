@@ -91,7 +91,9 @@ class DateRange:
 
 
 def available_dates() -> DateRange | None:
-    rows = query("select min(revenue_date) as start, max(revenue_date) as end from {marts}.rpt_revenue_daily")
+    rows = query(
+        "select min(revenue_date) as start, max(revenue_date) as end from {marts}.rpt_revenue_daily"
+    )
     if not rows or rows[0]["start"] is None:
         return None
     return DateRange(rows[0]["start"], rows[0]["end"])

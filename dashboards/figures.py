@@ -46,8 +46,15 @@ def revenue_and_orders(rows: list[dict[str, Any]]) -> go.Figure:
         template="plotly_white",
         margin={"l": 40, "r": 40, "t": 30, "b": 30},
         legend={"orientation": "h", "y": 1.1},
-        yaxis={"title": "EUR", "tickformat": ",.0f"},
-        yaxis2={"title": "Orders", "overlaying": "y", "side": "right", "showgrid": False},
+        yaxis={"title": "EUR", "tickformat": ",.0f", "rangemode": "tozero"},
+        yaxis2={
+            "title": "Orders",
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "tickformat": ",d",
+        },
         hovermode="x unified",
     )
     return figure
@@ -60,8 +67,15 @@ def empty_figure(message: str) -> go.Figure:
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[
-            {"text": message, "showarrow": False, "font": {"size": 16}, "xref": "paper",
-             "yref": "paper", "x": 0.5, "y": 0.5}
+            {
+                "text": message,
+                "showarrow": False,
+                "font": {"size": 16},
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
         ],
     )
     return figure

@@ -26,7 +26,7 @@ from dataops.errors import DataOpsError
 from dataops.paths import REPO_ROOT, demo_dir, state_dir
 from dataops.warehouse import EmbeddedPostgres, port_is_free, resolve
 
-DEMO_TOKEN = "demo-token"
+DEMO_TOKEN = "demo-token"  # noqa: S105 - the demo API's public token, not a secret
 
 
 def say(message: str) -> None:
@@ -87,9 +87,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from demo.generator import generate
 
     say(f"generating the demo business: {args.days} days, ~{args.orders:,} orders/year")
-    summary = generate(
-        demo_dir(), days=args.days, orders=args.orders, seed=args.seed, progress=say
-    )
+    summary = generate(demo_dir(), days=args.days, orders=args.orders, seed=args.seed, progress=say)
     say(f"demo business ready: {summary}")
     return 0
 
@@ -158,7 +156,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             say(f"{name}: loading into raw_{name} ...")
             started = time.monotonic()
             counts = run_source(SOURCES[name], conn, **overrides.get(name, {}))
-            loaded = ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
+            loaded = (
+                ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
+            )
             say(f"{name}: done in {time.monotonic() - started:.1f}s ({loaded})")
     return 0
 
@@ -256,7 +256,8 @@ class UsageError(DataOpsError):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dataops", description="Run the retail ELT pipeline: warehouse, ingest, dbt, dashboard."
+        prog="dataops",
+        description="Run the retail ELT pipeline: warehouse, ingest, dbt, dashboard.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -287,9 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="generate, ingest and transform")
     demo_options(run)
-    run.add_argument(
-        "--skip-generate", action="store_true", help="use real sources, no demo data"
-    )
+    run.add_argument("--skip-generate", action="store_true", help="use real sources, no demo data")
     run.set_defaults(func=cmd_run)
 
     dash = sub.add_parser("dashboard", help="serve the dashboard")

@@ -43,8 +43,9 @@ def layout(**_query: str) -> html.Div:
                         end_date=dates.end,
                         display_format="D MMM YYYY",
                     ),
-                    html.Span(f"Data as of {dates.end:%d %b %Y}", className="badge",
-                              id="overview-as-of"),
+                    html.Span(
+                        f"Data as of {dates.end:%d %b %Y}", className="badge", id="overview-as-of"
+                    ),
                 ],
                 className="filters",
             ),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from support import Warehouse
 
-from conftest import Warehouse
 from dataops.paths import REPO_ROOT
 from dataops.warehouse import free_port
 

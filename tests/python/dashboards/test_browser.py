@@ -11,19 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import Warehouse
 
-from conftest import Warehouse
 from dashboards import figures
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-ARTIFACTS = Path(os.environ.get("DATAOPS_ARTIFACTS", Path(__file__).parents[3] / ".local" / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("DATAOPS_ARTIFACTS", Path(__file__).parents[3] / ".local" / "artifacts")
+)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not (CHROMIUM and CHROMEDRIVER):
-        reason = "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        reason = (
+            "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -55,7 +59,9 @@ def test_overview_shows_revenue_from_the_marts(
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    expected = figures.money(built_warehouse.scalar("select sum(net_revenue_eur) from marts.fct_orders"))
+    expected = figures.money(
+        built_warehouse.scalar("select sum(net_revenue_eur) from marts.fct_orders")
+    )
     browser.get(dashboard_url)
     wait = WebDriverWait(browser, 30)
     wait.until(ec.text_to_be_present_in_element((By.ID, "overview-kpi-revenue"), "€"))

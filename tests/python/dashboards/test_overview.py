@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from support import Warehouse
 
-from conftest import Warehouse
 from dashboards import figures
 
 OUTPUTS = [
@@ -23,7 +23,7 @@ OUTPUTS = [
 def call_overview(url: str, start: Any, end: Any) -> requests.Response:
     """POST straight to Dash's callback endpoint, as the browser does."""
     body = {
-        "output": "..." + "...".join(f"{i}.{p}" for i, p in OUTPUTS) + "...",
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in OUTPUTS) + "..",
         "outputs": [{"id": i, "property": p} for i, p in OUTPUTS],
         "inputs": [
             {"id": "overview-date-range", "property": "start_date", "value": start},

@@ -6,7 +6,7 @@ business by a day, so it comes last.
 
 from __future__ import annotations
 
-from conftest import DEMO_DAYS, DEMO_ORDERS, Warehouse
+from support import DEMO_DAYS, DEMO_ORDERS, Warehouse
 
 MARTS = ("fct_orders", "dim_customers", "dim_products", "rpt_revenue_daily")
 
@@ -62,9 +62,15 @@ def test_rerun_for_the_same_day_reuses_the_database_and_keeps_counts(
 def test_a_failing_dbt_test_turns_the_build_red(built_warehouse: Warehouse) -> None:
     w = built_warehouse
     # a duplicate customer slips into raw through a completed load
+    columns = w.scalar(
+        "select string_agg(quote_ident(column_name), ', ') from information_schema.columns"
+        " where table_schema = 'raw_shop' and table_name = 'customers'"
+        " and column_name <> '_dlt_id'"
+    )
     w.execute(
-        "insert into raw_shop.customers"
-        " select * from raw_shop.customers order by customer_id limit 1"
+        f"insert into raw_shop.customers ({columns}, _dlt_id)"
+        f" select {columns}, md5(random()::text) from raw_shop.customers"
+        " order by customer_id limit 1"
     )
     try:
         result = w.dataops("transform", "--", "--select", "stg_shop__customers", check=False)
