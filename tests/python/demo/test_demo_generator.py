@@ -1,4 +1,4 @@
-"""The demo generator: deterministic, incremental, and shaped as `docs/demo-contract.md` says."""
+"""The demo generator: deterministic, incremental, and shaped as `demo/README.md` says."""
 
 import sqlite3
 from collections import Counter
@@ -34,8 +34,7 @@ def _rows(state_dir: Path, sql: str, params: tuple = ()) -> list[tuple]:
 def snapshot(state_dir: Path) -> dict[str, object]:
     """Everything the generator produced: every table's rows and every landing file."""
     content: dict[str, object] = {
-        table: _rows(state_dir, f"select * from {table} order by 1, 2")
-        for table in TABLES
+        table: _rows(state_dir, f"select * from {table} order by 1, 2") for table in TABLES
     }
     for path in sorted((state_dir / "landing").rglob("*")):
         if path.suffix == ".csv":
