@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock.txt pyproject.toml | s
 DASHBOARD_PORT ?= 8050
 SQL_PATHS := models macros tests/dbt analyses
 
-.PHONY: setup demo test lint format pytest dashboard lock clean stop help
+.PHONY: setup demo test lint format pytest dashboard lock clean stop help bench
 
 help:
 	@echo "make demo   set up, generate demo data, ingest, dbt build, serve the dashboard on :$(DASHBOARD_PORT)"
 	@echo "make test   set up, lint, and run the whole test suite (pytest + dbt build on a throwaway database)"
+	@echo "make bench [SCALE=orders]   benchmarks; writes docs/benchmarks/latest.{json,md}"
 	@echo "make lint | format | dashboard | stop | lock | clean"
 
 setup: $(STAMP)
@@ -49,6 +50,11 @@ pytest: setup
 	$(BIN)/python -m pytest
 
 test: lint pytest
+
+# Benchmarks (not part of `make test`): ratios against anchors of the same run.
+SCALE ?= 1000000
+bench: setup
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 # Re-pin every dependency (needs the package index); commit the result.
 lock:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, demo_dir, state_dir
+from dataops.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
 from dataops.warehouse import EmbeddedPostgres, port_is_free, resolve
 
 DEMO_TOKEN = "demo-token"  # noqa: S105 - the demo API's public token, not a secret
@@ -166,12 +166,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 # -- dbt --------------------------------------------------------------------------------------
 
 
+def dbt_paths() -> dict[str, str]:
+    """Artifact and log folders for dbt; see `dataops.paths.dbt_target_dir`."""
+    target = dbt_target_dir()
+    return {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target.parent / "logs")}
+
+
 def dbt(arguments: Sequence[str], *, check: bool = True) -> int:
     """Run dbt in the repository against the resolved warehouse."""
     conn = resolve()
     conn.connect().close()
     env = {**os.environ, **conn.dbt_env(), "DBT_PROFILES_DIR": str(REPO_ROOT)}
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.update({k: v for k, v in dbt_paths().items() if k not in os.environ})
     executable = Path(sys.executable).with_name("dbt")
     command = [str(executable) if executable.exists() else "dbt", *arguments]
     code = subprocess.call(command, cwd=REPO_ROOT, env=env)

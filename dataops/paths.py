@@ -22,3 +22,21 @@ def state_dir() -> Path:
 def demo_dir() -> Path:
     """The demo business: its SQLite shop and its landing folder of file drops."""
     return state_dir() / "demo"
+
+
+def dbt_target_dir(state: Path | None = None) -> Path:
+    """Where dbt writes its artifacts (manifest.json, run_results.json, compiled SQL).
+
+    The clone's own runs use `target/` as usual. A run with its own state folder
+    (`DATAOPS_STATE_DIR`: tests, benchmarks) keeps its artifacts there, so parallel runs never
+    share a manifest or a partial-parse file. `DBT_TARGET_PATH` overrides both. `state` asks
+    for the folder of a run with that state folder (a benchmark reading its subprocess's).
+    """
+    if state is not None:
+        return state / "dbt" / "target"
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if configured:
+        return Path(configured)
+    if os.environ.get("DATAOPS_STATE_DIR"):
+        return dbt_target_dir(state_dir())
+    return REPO_ROOT / "target"

