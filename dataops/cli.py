@@ -22,9 +22,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from dataops import observability
 from dataops.errors import DataOpsError
 from dataops.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
-from dataops.warehouse import EmbeddedPostgres, port_is_free, resolve
+from dataops.warehouse import Connection, EmbeddedPostgres, port_is_free, resolve
 
 DEMO_TOKEN = "demo-token"  # noqa: S105 - the demo API's public token, not a secret
 
@@ -154,13 +155,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with demo_endpoints(names) as overrides:
         for name in names:
             say(f"{name}: loading into raw_{name} ...")
-            started = time.monotonic()
-            counts = run_source(SOURCES[name], conn, **overrides.get(name, {}))
+            started = observability.utcnow()
+            try:
+                counts = run_source(SOURCES[name], conn, **overrides.get(name, {}))
+            except DataOpsError as exc:
+                rows = observability.ingestion_rows(
+                    name, {}, {}, started, None, status="failed", error=str(exc)
+                )
+                record_history(conn, "ingestion_tables", rows)
+                raise
+            record_history(
+                conn,
+                "ingestion_tables",
+                observability.ingestion_rows(name, counts, {}, started, None),
+            )
             loaded = (
                 ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
             )
-            say(f"{name}: done in {time.monotonic() - started:.1f}s ({loaded})")
+            elapsed = (observability.utcnow() - started).total_seconds()
+            say(f"{name}: done in {elapsed:.1f}s ({loaded})")
     return 0
+
+
+def record_history(conn: Connection, table: str, rows: list[dict]) -> None:
+    """Append to the run history; a failure to record warns but never hides the run's result."""
+    try:
+        observability.load(conn, table, rows)
+    except Exception as exc:  # the history is secondary to the run it describes
+        say(f"warning: could not record {table} in the run history: {exc}")
 
 
 # -- dbt --------------------------------------------------------------------------------------
@@ -189,7 +211,12 @@ def dbt(arguments: Sequence[str], *, check: bool = True) -> int:
 
 def cmd_transform(args: argparse.Namespace) -> int:
     say("dbt build ...")
-    dbt(["build", *args.dbt_args])
+    try:
+        dbt(["build", *args.dbt_args])
+    finally:
+        record_history(
+            resolve(), "dbt_nodes", observability.dbt_node_rows(dbt_target_dir(), "build")
+        )
     say("dbt build passed")
     return 0
 
@@ -206,11 +233,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.skip_generate:
         steps.append(("generate", lambda: cmd_generate(args)))
     steps.append(("ingest", lambda: cmd_ingest(argparse.Namespace(sources=[]))))
+    stale: list[DataOpsError] = []
+
+    def freshness() -> int:
+        try:
+            return cmd_freshness(argparse.Namespace())
+        except DataOpsError as exc:  # build anyway; the run still ends red below
+            stale.append(exc)
+            say(f"warning: {exc}; building anyway")
+            return 1
+
+    steps.append(("source freshness", freshness))
     steps.append(("transform", lambda: cmd_transform(argparse.Namespace(dbt_args=[]))))
     for name, step in steps:
         say(f"== {name}")
         step()
+    if stale:
+        raise stale[0]
     say("pipeline complete")
+    return 0
+
+
+def cmd_freshness(args: argparse.Namespace) -> int:
+    """`dbt source freshness`, recorded; stale sources end it non-zero with their names."""
+    say("dbt source freshness ...")
+    target = dbt_target_dir()
+    (target / "sources.json").unlink(missing_ok=True)
+    code = dbt(["source", "freshness"], check=False)
+    rows = observability.freshness_rows(target)
+    record_history(resolve(), "source_freshness", rows)
+    stale = sorted(f"{r['source_name']}.{r['table_name']}" for r in rows if r["status"] != "pass")
+    if code != 0:
+        detail = f": {', '.join(stale)}" if stale else "; see the log above"
+        raise DataOpsError(f"source freshness failed{detail}")
+    if stale:
+        say(f"source freshness warnings: {', '.join(stale)}")
+    say("sources are fresh")
     return 0
 
 
@@ -293,7 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     transform.add_argument("dbt_args", nargs=argparse.REMAINDER)
     transform.set_defaults(func=cmd_transform)
 
-    run = sub.add_parser("run", help="generate, ingest and transform")
+    fresh = sub.add_parser("freshness", help="dbt source freshness, recorded in the run history")
+    fresh.set_defaults(func=cmd_freshness)
+
+    run = sub.add_parser("run", help="generate, ingest, check freshness, transform")
     demo_options(run)
     run.add_argument("--skip-generate", action="store_true", help="use real sources, no demo data")
     run.set_defaults(func=cmd_run)
@@ -317,6 +378,44 @@ def _prepare_environment() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
+RECORDED_COMMANDS = {"ingest", "transform", "freshness", "run"}
+
+
+def run_recorded(args: argparse.Namespace) -> int:
+    """Run a pipeline command and record it in the run history; alert on what failed."""
+    conn = resolve()
+    conn.connect().close()
+    observability.ensure_tables(conn)
+    started = observability.utcnow()
+    try:
+        code = args.func(args)
+    except DataOpsError as exc:
+        record_history(
+            conn,
+            "pipeline_runs",
+            [observability.pipeline_run_row(args.command, started, "failed", str(exc))],
+        )
+        _alert(conn)
+        raise
+    record_history(
+        conn, "pipeline_runs", [observability.pipeline_run_row(args.command, started, "success")]
+    )
+    _alert(conn)
+    return code
+
+
+def _alert(conn: Connection) -> None:
+    from dataops import alerts
+
+    try:
+        sent = alerts.send(conn, observability.run_id())
+    except Exception as exc:  # an alert that cannot be sent must not change the run's result
+        say(f"warning: could not send the alert: {exc}")
+        return
+    if sent:
+        say(f"alert sent: {len(sent)} problem(s)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -324,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.dbt_args = args.dbt_args[1:]
     _prepare_environment()
     try:
+        if args.command in RECORDED_COMMANDS:
+            return run_recorded(args)
         return args.func(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)

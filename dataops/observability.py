@@ -1,0 +1,228 @@
+"""Run history: what every pipeline run did, recorded in the `observability` schema.
+
+Each `dataops` command that loads or builds appends rows, loaded by dlt itself like any other
+source, so the history is modelled by dbt and shown by the dashboard like everything else:
+
+| table | one row per |
+|---|---|
+| `pipeline_runs` | command run (ingest, transform, freshness, run), with status and duration |
+| `ingestion_tables` | source table loaded in a run: rows loaded, rows rejected, duration |
+| `dbt_nodes` | dbt node executed (model, test, seed, snapshot, unit test): status, timing, rows |
+| `source_freshness` | source table checked by `dbt source freshness` |
+
+Rows carry `run_id`: one id for all the steps of one `dataops run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dataops.paths import state_dir
+from dataops.warehouse import Connection
+
+SCHEMA = "observability"
+
+# The history tables exist from the first command on, so the dbt models over them always
+# build; dlt appends to them (and adds its `_dlt_load_id` / `_dlt_id` columns).
+_COMMON = "run_id text not null, _dlt_load_id text, _dlt_id text unique"
+TABLES: dict[str, str] = {
+    "pipeline_runs": f"""{_COMMON}, command text, status text, error text,
+        started_at timestamptz, finished_at timestamptz, duration_s double precision""",
+    "ingestion_tables": f"""{_COMMON}, source text, table_name text, load_id text,
+        status text, error text, rows_loaded bigint, rows_rejected bigint,
+        started_at timestamptz, finished_at timestamptz, duration_s double precision""",
+    "dbt_nodes": f"""{_COMMON}, invocation_id text, command text, unique_id text,
+        resource_type text, name text, status text, failures bigint, message text,
+        rows_affected bigint, execution_time_s double precision, started_at timestamptz,
+        completed_at timestamptz""",
+    "source_freshness": f"""{_COMMON}, unique_id text, source_name text, table_name text,
+        status text, max_loaded_at timestamptz, snapshotted_at timestamptz,
+        age_s double precision, warn_after text, error_after text, error text""",
+}
+
+
+def run_id() -> str:
+    """The current run's id: inherited from `DATAOPS_RUN_ID`, else created once per process."""
+    current = os.environ.get("DATAOPS_RUN_ID")
+    if not current:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        current = f"{stamp}-{uuid.uuid4().hex[:8]}"
+        os.environ["DATAOPS_RUN_ID"] = current
+    return current
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+_DLT_TYPES = {
+    "text": "text",
+    "bigint": "bigint",
+    "double precision": "double",
+    "timestamptz": "timestamp",
+}
+
+
+def column_hints(table: str) -> dict[str, dict[str, str]]:
+    """dlt type hints from the DDL above, so columns that are null in a batch keep their type."""
+    hints = {}
+    for definition in TABLES[table].split(","):
+        name, _, rest = definition.strip().partition(" ")
+        kind = rest.replace("not null", "").replace("unique", "").strip()
+        if not name.startswith("_dlt") and kind in _DLT_TYPES:
+            hints[name] = {"data_type": _DLT_TYPES[kind]}
+    return hints
+
+
+def ensure_tables(conn: Connection) -> None:
+    """Create the observability schema and its history tables if they are missing."""
+    from psycopg2 import sql
+
+    connection = conn.connect()
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
+            for table, columns in TABLES.items():
+                cursor.execute(
+                    sql.SQL("create table if not exists {}.{} ({})").format(
+                        sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(columns)
+                    )
+                )
+    finally:
+        connection.close()
+
+
+def load(conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Append rows to one history table with dlt (a no-op when there are none)."""
+    batch = [dict(row) for row in rows]
+    if not batch:
+        return
+    import dlt
+
+    pipeline = dlt.pipeline(
+        pipeline_name="observability",
+        destination=dlt.destinations.postgres(credentials=conn.url()),
+        dataset_name=SCHEMA,
+        pipelines_dir=str(state_dir() / "dlt" / "pipelines"),
+    )
+    pipeline.run(batch, table_name=table, write_disposition="append", columns=column_hints(table))
+
+
+# -- what each step reports -----------------------------------------------------------------
+
+
+def pipeline_run_row(
+    command: str, started_at: datetime, status: str, error: str | None = None
+) -> dict[str, Any]:
+    finished_at = utcnow()
+    return {
+        "run_id": run_id(),
+        "command": command,
+        "status": status,
+        "error": error,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "duration_s": round((finished_at - started_at).total_seconds(), 3),
+    }
+
+
+def ingestion_rows(
+    source: str,
+    counts: Mapping[str, int],
+    rejected: Mapping[str, int],
+    started_at: datetime,
+    load_id: str | None,
+    status: str = "success",
+    error: str | None = None,
+) -> list[dict[str, Any]]:
+    """One row per table of a source load; a failed load gets one row for the source."""
+    finished_at = utcnow()
+    base = {
+        "run_id": run_id(),
+        "source": source,
+        "load_id": load_id,
+        "status": status,
+        "error": error,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "duration_s": round((finished_at - started_at).total_seconds(), 3),
+    }
+    tables = sorted(set(counts) | set(rejected))
+    if not tables:
+        return [{**base, "table_name": None, "rows_loaded": 0, "rows_rejected": 0}]
+    return [
+        {
+            **base,
+            "table_name": table,
+            "rows_loaded": int(counts.get(table, 0)),
+            "rows_rejected": int(rejected.get(table, 0)),
+        }
+        for table in tables
+    ]
+
+
+def dbt_node_rows(target_dir: Path, command: str) -> list[dict[str, Any]]:
+    """Every node of the last dbt invocation, from its run_results.json."""
+    path = target_dir / "run_results.json"
+    if not path.exists():
+        return []
+    artifact = json.loads(path.read_text())
+    invocation = artifact.get("metadata", {}).get("invocation_id")
+    rows = []
+    for result in artifact.get("results", []):
+        unique_id: str = result["unique_id"]
+        timing = {t["name"]: t for t in result.get("timing") or []}
+        execute = timing.get("execute", {})
+        response = result.get("adapter_response") or {}
+        rows.append(
+            {
+                "run_id": run_id(),
+                "invocation_id": invocation,
+                "command": command,
+                "unique_id": unique_id,
+                "resource_type": unique_id.split(".", 1)[0],
+                "name": unique_id.rsplit(".", 1)[-1],
+                "status": result.get("status"),
+                "failures": result.get("failures"),
+                "message": (result.get("message") or "")[:2000] or None,
+                "rows_affected": response.get("rows_affected"),
+                "execution_time_s": round(result.get("execution_time") or 0.0, 3),
+                "started_at": execute.get("started_at"),
+                "completed_at": execute.get("completed_at"),
+            }
+        )
+    return rows
+
+
+def freshness_rows(target_dir: Path) -> list[dict[str, Any]]:
+    """Every source table of the last `dbt source freshness`, from sources.json."""
+    path = target_dir / "sources.json"
+    if not path.exists():
+        return []
+    artifact = json.loads(path.read_text())
+    rows = []
+    for result in artifact.get("results", []):
+        unique_id: str = result["unique_id"]
+        criteria = result.get("criteria") or {}
+        rows.append(
+            {
+                "run_id": run_id(),
+                "unique_id": unique_id,
+                "source_name": unique_id.split(".")[-2],
+                "table_name": unique_id.split(".")[-1],
+                "status": result.get("status"),
+                "max_loaded_at": result.get("max_loaded_at"),
+                "snapshotted_at": result.get("snapshotted_at"),
+                "age_s": result.get("max_loaded_at_time_ago_in_s"),
+                "warn_after": json.dumps(criteria.get("warn_after")),
+                "error_after": json.dumps(criteria.get("error_after")),
+                "error": (result.get("error") or None),
+            }
+        )
+    return rows
