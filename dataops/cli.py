@@ -146,10 +146,7 @@ def _require_demo_data() -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingestion.registry import SOURCES, run_source
 
-    names = args.sources or list(SOURCES)
-    unknown = sorted(set(names) - set(SOURCES))
-    if unknown:
-        raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    names = checked_sources(args.sources)
     conn = resolve()
     conn.connect().close()
     with demo_endpoints(names) as overrides:
@@ -175,6 +172,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             elapsed = (observability.utcnow() - started).total_seconds()
             say(f"{name}: done in {elapsed:.1f}s ({loaded})")
     return 0
+
+
+def checked_sources(requested: Sequence[str]) -> list[str]:
+    """The sources to load: all of them, or the ones named, which must exist."""
+    from ingestion.registry import SOURCES
+
+    unknown = sorted(set(requested) - set(SOURCES))
+    if unknown:
+        raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
+    return list(requested) or list(SOURCES)
 
 
 def record_history(conn: Connection, table: str, rows: list[dict]) -> None:
@@ -383,6 +390,8 @@ RECORDED_COMMANDS = {"ingest", "transform", "freshness", "run"}
 
 def run_recorded(args: argparse.Namespace) -> int:
     """Run a pipeline command and record it in the run history; alert on what failed."""
+    if args.command == "ingest":
+        checked_sources(args.sources)  # usage errors first, before any connection
     conn = resolve()
     conn.connect().close()
     observability.ensure_tables(conn)
