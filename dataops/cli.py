@@ -205,6 +205,7 @@ def dbt(arguments: Sequence[str], *, check: bool = True) -> int:
     """Run dbt in the repository against the resolved warehouse."""
     conn = resolve()
     conn.connect().close()
+    observability.ensure_tables(conn)  # the run-history sources exist before any model reads them
     env = {**os.environ, **conn.dbt_env(), "DBT_PROFILES_DIR": str(REPO_ROOT)}
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.update({k: v for k, v in dbt_paths().items() if k not in os.environ})
@@ -259,6 +260,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise stale[0]
     say("pipeline complete")
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """The data health picture; exits 1 when it is red (a stale source, a failed last run)."""
+    from dataops import status
+
+    conn = resolve()
+    try:
+        health = status.read(conn)
+    except Exception as exc:  # psycopg2 errors: marts missing before the first build
+        raise DataOpsError(
+            f"no data health marts yet ({str(exc).strip().splitlines()[0]}); run `dataops run`"
+        ) from None
+    print(status.render(health))
+    return 1 if health.is_red else 0
 
 
 def cmd_freshness(args: argparse.Namespace) -> int:
@@ -357,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     transform = sub.add_parser("transform", help="dbt build (extra dbt arguments after --)")
     transform.add_argument("dbt_args", nargs=argparse.REMAINDER)
     transform.set_defaults(func=cmd_transform)
+
+    status = sub.add_parser("status", help="data health: freshness, runs, tests, anomalies")
+    status.set_defaults(func=cmd_status)
 
     fresh = sub.add_parser("freshness", help="dbt source freshness, recorded in the run history")
     fresh.set_defaults(func=cmd_freshness)

@@ -167,6 +167,12 @@ def ingestion_rows(
     ]
 
 
+def _node_name(unique_id: str) -> str:
+    """test.<project>.<name>.<hash> -> name; model.<project>.<name> -> name."""
+    parts = unique_id.split(".")
+    return parts[2] if parts[0] == "test" and len(parts) > 3 else parts[-1]
+
+
 def dbt_node_rows(target_dir: Path, command: str) -> list[dict[str, Any]]:
     """Every node of the last dbt invocation, from its run_results.json."""
     path = target_dir / "run_results.json"
@@ -187,7 +193,7 @@ def dbt_node_rows(target_dir: Path, command: str) -> list[dict[str, Any]]:
                 "command": command,
                 "unique_id": unique_id,
                 "resource_type": unique_id.split(".", 1)[0],
-                "name": unique_id.rsplit(".", 1)[-1],
+                "name": _node_name(unique_id),
                 "status": result.get("status"),
                 "failures": result.get("failures"),
                 "message": (result.get("message") or "")[:2000] or None,

@@ -1,0 +1,184 @@
+"""Run history, alerts and `dataops status` on a built warehouse.
+
+A local HTTP server stands in for the chat webhook: it records every message it receives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from support import Warehouse
+
+from dataops import alerts
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.messages.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/alerts"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def duplicate_a_customer(w: Warehouse) -> None:
+    columns = w.scalar(
+        "select string_agg(quote_ident(column_name), ', ') from information_schema.columns"
+        " where table_schema = 'raw_shop' and table_name = 'customers'"
+        " and column_name <> '_dlt_id'"
+    )
+    w.execute(
+        f"insert into raw_shop.customers ({columns}, _dlt_id)"
+        f" select {columns}, md5(random()::text) from raw_shop.customers"
+        " order by customer_id limit 1"
+    )
+
+
+def remove_duplicate_customers(w: Warehouse) -> None:
+    w.execute(
+        "delete from raw_shop.customers where ctid in ("
+        " select ctid from (select ctid, row_number() over (partition by customer_id) as n"
+        " from raw_shop.customers) as numbered where n > 1)"
+    )
+
+
+def test_a_clean_run_is_recorded_and_sends_no_alert(
+    built_warehouse: Warehouse, webhook: Receiver
+) -> None:
+    w = built_warehouse
+    run_id = f"clean-{uuid.uuid4().hex[:6]}"
+    w.dataops(
+        "transform",
+        "--",
+        "--select",
+        "stg_shop__customers",
+        DATAOPS_ALERT_WEBHOOK=webhook.url,
+        DATAOPS_RUN_ID=run_id,
+    )
+    assert (
+        w.scalar("select status from observability.pipeline_runs where run_id = %s", (run_id,))
+        == "success"
+    )
+    passed = w.scalar(
+        "select count(*) from observability.dbt_nodes where run_id = %s and status = 'pass'",
+        (run_id,),
+    )
+    assert passed >= 2  # unique and not_null on the key at least
+    assert webhook.messages == []
+
+
+def test_a_failing_dbt_test_is_recorded_and_alerted_exactly_once(
+    built_warehouse: Warehouse, webhook: Receiver
+) -> None:
+    w = built_warehouse
+    run_id = f"failing-{uuid.uuid4().hex[:6]}"
+    duplicate_a_customer(w)
+    try:
+        result = w.dataops(
+            "transform",
+            "--",
+            "--select",
+            "stg_shop__customers",
+            check=False,
+            DATAOPS_ALERT_WEBHOOK=webhook.url,
+            DATAOPS_RUN_ID=run_id,
+        )
+    finally:
+        remove_duplicate_customers(w)
+    assert result.returncode != 0
+    failed = w.scalar(
+        "select string_agg(name, ',') from observability.dbt_nodes"
+        " where run_id = %s and status = 'fail'",
+        (run_id,),
+    )
+    assert failed == "unique_stg_shop__customers_customer_id"
+    assert (
+        w.scalar("select status from observability.pipeline_runs where run_id = %s", (run_id,))
+        == "failed"
+    )
+    assert len(webhook.messages) == 1
+    text = webhook.messages[0]["text"]
+    assert run_id in text and "unique_stg_shop__customers_customer_id" in text
+    # asking again for the same run sends nothing more
+    assert alerts.send(w.conn, run_id, webhook.url) == []
+    assert len(webhook.messages) == 1
+
+
+def test_a_stale_source_fails_freshness_turns_status_red_and_alerts(
+    built_warehouse: Warehouse, webhook: Receiver
+) -> None:
+    w = built_warehouse
+    w.execute(
+        "create table raw_ecb._loads_backup as select load_id, inserted_at from raw_ecb._dlt_loads"
+    )
+    w.execute("update raw_ecb._dlt_loads set inserted_at = inserted_at - interval '10 days'")
+    try:
+        result = w.dataops("freshness", check=False, DATAOPS_ALERT_WEBHOOK=webhook.url)
+        status = w.dataops("status", check=False)
+    finally:
+        w.execute(
+            "update raw_ecb._dlt_loads set inserted_at = backup.inserted_at"
+            " from raw_ecb._loads_backup as backup where backup.load_id = _dlt_loads.load_id"
+        )
+        w.execute("drop table raw_ecb._loads_backup")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().splitlines()[-1] == "error: source freshness failed: ecb.euro_rates"
+    )
+    assert status.returncode == 1
+    stale_lines = [line for line in status.stdout.splitlines() if "ecb.euro_rates" in line]
+    assert stale_lines and stale_lines[0].split()[0] == "ERROR"
+    assert "Overall: RED" in status.stdout
+    assert len(webhook.messages) == 1
+    assert "source `ecb.euro_rates`: stale" in webhook.messages[0]["text"]
+    # fresh again: status is green once freshness passes
+    w.dataops("freshness")
+    assert "Overall: green" in w.dataops("status").stdout
+
+
+def test_a_row_count_far_below_the_median_is_flagged(built_warehouse: Warehouse) -> None:
+    w = built_warehouse
+    insert = (
+        "insert into observability.ingestion_tables (run_id, _dlt_id, source, table_name,"
+        " status, rows_loaded, rows_rejected, started_at, finished_at)"
+        " values (%s, %s, 'shop', 'anomaly_probe', 'success', %s, 0,"
+        " now() + make_interval(days => %s), now() + make_interval(days => %s))"
+    )
+    runs = [(f"probe-{day}", rows) for day, rows in enumerate([100, 97, 103, 99, 101, 8], 1)]
+    try:
+        for day, (run_id, rows) in enumerate(runs, 1):
+            w.execute(insert, (run_id, uuid.uuid4().hex, rows, day, day))
+        flagged = w.scalar(
+            "select string_agg(run_id, ',' order by run_id) from marts.rpt_data_health_row_counts"
+            " where table_name = 'anomaly_probe' and is_anomaly"
+        )
+        status = w.dataops("status", check=False)
+    finally:
+        w.execute("delete from observability.ingestion_tables where table_name = 'anomaly_probe'")
+    assert flagged == "probe-6"
+    assert "ANOMALY shop.anomaly_probe: 8 rows against a median of 100.0" in status.stdout
