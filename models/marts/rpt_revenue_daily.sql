@@ -13,11 +13,11 @@ aggregated as (
         coalesce(country_code, 'unknown') as country_code,
         coalesce(channel, 'unknown') as channel,
         count(*) as order_count,
-        count(*) filter (where is_cancelled) as cancelled_order_count,
-        count(*) filter (where is_first_order) as new_customer_count,
-        sum(item_count) filter (where not is_cancelled) as item_count,
-        sum(order_total_eur) filter (where not is_cancelled) as gross_revenue_eur,
-        sum(refunded_eur) as refunded_eur,
+        sum(case when is_cancelled then 1 else 0 end) as cancelled_order_count,
+        sum(case when is_first_order then 1 else 0 end) as new_customer_count,
+        sum(case when is_cancelled then 0 else item_count end) as item_count,
+        sum(case when is_cancelled then 0 else order_total_eur end) as gross_revenue_eur,
+        sum(case when is_cancelled then 0 else refunded_eur end) as refunded_eur,
         sum(net_revenue_eur) as net_revenue_eur
 
     from orders
@@ -36,10 +36,10 @@ final as (
         cast(order_count as integer) as order_count,
         cast(cancelled_order_count as integer) as cancelled_order_count,
         cast(new_customer_count as integer) as new_customer_count,
-        cast(coalesce(item_count, 0) as integer) as item_count,
-        cast(coalesce(gross_revenue_eur, 0) as numeric(14, 2)) as gross_revenue_eur,
-        cast(coalesce(refunded_eur, 0) as numeric(14, 2)) as refunded_eur,
-        cast(coalesce(net_revenue_eur, 0) as numeric(14, 2)) as net_revenue_eur
+        cast(item_count as integer) as item_count,
+        cast(gross_revenue_eur as numeric(14, 2)) as gross_revenue_eur,
+        cast(refunded_eur as numeric(14, 2)) as refunded_eur,
+        cast(net_revenue_eur as numeric(14, 2)) as net_revenue_eur
 
     from aggregated
 

@@ -37,20 +37,27 @@ dbt_per_run as (
 
     select
         run_id,
-        count(*) filter (
-            where resource_type in ('test', 'unit_test') and status = 'pass'
+        sum(
+            case when resource_type in ('test', 'unit_test') and status = 'pass' then 1 else 0 end
         ) as tests_passed,
-        count(*) filter (
-            where resource_type in ('test', 'unit_test') and status in ('fail', 'error')
+        sum(
+            case
+                when resource_type in ('test', 'unit_test') and status in ('fail', 'error')
+                    then 1
+                else 0
+            end
         ) as tests_failed,
-        count(*) filter (
-            where resource_type in ('test', 'unit_test') and status = 'warn'
+        sum(
+            case when resource_type in ('test', 'unit_test') and status = 'warn' then 1 else 0 end
         ) as tests_warned,
-        count(*) filter (
-            where resource_type = 'model' and status = 'success'
+        sum(
+            case when resource_type = 'model' and status = 'success' then 1 else 0 end
         ) as models_built,
-        count(*) filter (
-            where resource_type in ('model', 'seed', 'snapshot') and status = 'error'
+        sum(
+            case
+                when resource_type in ('model', 'seed', 'snapshot') and status = 'error' then 1
+                else 0
+            end
         ) as models_failed,
         extract(epoch from max(completed_at) - min(started_at)) as build_duration_s
 
@@ -66,7 +73,7 @@ ingestion_per_run as (
         run_id,
         sum(rows_loaded) as rows_loaded,
         sum(rows_rejected) as rows_rejected,
-        count(*) filter (where status = 'failed') as failed_loads
+        sum(case when status = 'failed' then 1 else 0 end) as failed_loads
 
     from ingested_tables
 

@@ -1,43 +1,127 @@
--- Net revenue in the daily rollup equals net revenue summed over orders, and over the
--- staging line items and refunds converted at the order-day rate: no order is lost or
--- counted twice between staging and the marts. Returns a row when they differ by a cent.
+-- Net revenue is the same in the daily rollup, the order facts, the order line facts, and
+-- recomputed from the staging lines and refunds at the order-day rate: no order is lost or
+-- counted twice between staging and the marts. Returns a row when any two differ by a cent.
 with
 
-rollup as (
+staged_orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+staged_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+staged_payments as (
+
+    select * from {{ ref('stg_shop__payments') }}
+
+),
+
+daily_rates as (
+
+    select * from {{ ref('int_euro_rates_filled_to_days') }}
+
+),
+
+staged_totals as (
+
+    select
+        order_id,
+        sum(quantity * unit_price) as order_total
+
+    from staged_items
+
+    group by order_id
+
+),
+
+staged_refunds as (
+
+    select
+        staged_payments.order_id,
+        sum(round(staged_payments.amount / daily_rates.units_per_eur, 2)) as refunded_eur
+
+    from staged_payments
+
+    inner join staged_orders
+        on staged_payments.order_id = staged_orders.order_id
+
+    inner join daily_rates
+        on
+            staged_payments.currency = daily_rates.currency
+            and {{ utc_date('staged_orders.ordered_at') }} = daily_rates.rate_date
+
+    where staged_payments.payment_type = 'refund'
+
+    group by staged_payments.order_id
+
+),
+
+from_staging as (
+
+    select
+        coalesce(sum(
+            round(coalesce(staged_totals.order_total, 0) / daily_rates.units_per_eur, 2)
+            - coalesce(staged_refunds.refunded_eur, 0)
+        ), 0) as net_revenue_eur
+
+    from staged_orders
+
+    inner join daily_rates
+        on
+            staged_orders.currency = daily_rates.currency
+            and {{ utc_date('staged_orders.ordered_at') }} = daily_rates.rate_date
+
+    left join staged_totals
+        on staged_orders.order_id = staged_totals.order_id
+
+    left join staged_refunds
+        on staged_orders.order_id = staged_refunds.order_id
+
+    where staged_orders.order_status <> 'cancelled'
+
+),
+
+from_rollup as (
 
     select coalesce(sum(net_revenue_eur), 0) as net_revenue_eur
     from {{ ref('rpt_revenue_daily') }}
 
 ),
 
-orders as (
+from_orders as (
 
     select coalesce(sum(net_revenue_eur), 0) as net_revenue_eur
     from {{ ref('fct_orders') }}
 
 ),
 
-converted as (
+from_order_items as (
 
-    select
-        coalesce(sum(
-            case when order_status = 'cancelled' then 0 else order_total_eur - refunded_eur end
-        ), 0) as net_revenue_eur
-    from {{ ref('int_orders_converted_to_eur') }}
+    select coalesce(sum(net_revenue_eur), 0) as net_revenue_eur
+    from {{ ref('fct_order_items') }}
 
 )
 
 select
-    rollup.net_revenue_eur as rollup_eur,
-    orders.net_revenue_eur as orders_eur,
-    converted.net_revenue_eur as converted_eur
+    from_staging.net_revenue_eur as staging_eur,
+    from_orders.net_revenue_eur as orders_eur,
+    from_order_items.net_revenue_eur as order_items_eur,
+    from_rollup.net_revenue_eur as rollup_eur
 
-from rollup
+from from_staging
 
-cross join orders
+cross join from_orders
 
-cross join converted
+cross join from_order_items
+
+cross join from_rollup
 
 where
-    abs(rollup.net_revenue_eur - orders.net_revenue_eur) > 0.01
-    or abs(orders.net_revenue_eur - converted.net_revenue_eur) > 0.01
+    abs(from_staging.net_revenue_eur - from_orders.net_revenue_eur) >= 0.01
+    or abs(from_orders.net_revenue_eur - from_order_items.net_revenue_eur) >= 0.01
+    or abs(from_orders.net_revenue_eur - from_rollup.net_revenue_eur) >= 0.01

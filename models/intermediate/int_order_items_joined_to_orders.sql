@@ -1,0 +1,53 @@
+with
+
+order_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+daily_rates as (
+
+    select * from {{ ref('int_euro_rates_filled_to_days') }}
+
+),
+
+-- each line with its order's attributes and the euro rate in force on the order day (UTC);
+-- the facts convert with it after they have picked the orders they need
+joined as (
+
+    select
+        order_items.order_item_id,
+        order_items.order_id,
+        order_items.product_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.order_status,
+        orders.channel,
+        orders.updated_at,
+        order_items.line_number,
+        order_items.quantity,
+        order_items.unit_price,
+        order_items.currency,
+        order_items.quantity * order_items.unit_price as line_total,
+        daily_rates.units_per_eur
+
+    from order_items
+
+    inner join orders
+        on order_items.order_id = orders.order_id
+
+    left join daily_rates
+        on
+            order_items.currency = daily_rates.currency
+            and {{ utc_date('orders.ordered_at') }} = daily_rates.rate_date
+
+)
+
+select * from joined

@@ -1,0 +1,93 @@
+with
+
+order_items as (
+
+    select * from {{ ref('fct_order_items') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_products') }}
+
+),
+
+-- lines of orders not cancelled, on the day the order was placed; a later return counts
+-- against that day too
+lines_sold as (
+
+    select
+        order_items.order_date as sales_date,
+        order_items.product_id,
+        coalesce(orders.country_code, 'unknown') as country_code,
+        coalesce(order_items.channel, 'unknown') as channel,
+        order_items.order_id,
+        order_items.quantity,
+        order_items.units_returned,
+        order_items.line_total_eur,
+        order_items.refunded_eur,
+        order_items.net_revenue_eur
+
+    from order_items
+
+    inner join orders
+        on order_items.order_id = orders.order_id
+
+    where not order_items.is_cancelled
+
+),
+
+aggregated as (
+
+    select
+        sales_date,
+        product_id,
+        country_code,
+        channel,
+        count(distinct order_id) as order_count,
+        sum(quantity) as units_sold,
+        sum(units_returned) as units_returned,
+        sum(line_total_eur) as gross_revenue_eur,
+        sum(refunded_eur) as refunded_eur,
+        sum(net_revenue_eur) as net_revenue_eur
+
+    from lines_sold
+
+    group by 1, 2, 3, 4
+
+),
+
+final as (
+
+    select
+        aggregated.sales_date
+        || '-' || aggregated.product_id
+        || '-' || aggregated.country_code
+        || '-' || aggregated.channel as product_sales_daily_id,
+        aggregated.sales_date,
+        aggregated.product_id,
+        aggregated.country_code,
+        aggregated.channel,
+        products.product_name,
+        products.category,
+        cast(aggregated.order_count as integer) as order_count,
+        cast(aggregated.units_sold as integer) as units_sold,
+        cast(aggregated.units_returned as numeric(12, 2)) as units_returned,
+        cast(aggregated.gross_revenue_eur as numeric(14, 2)) as gross_revenue_eur,
+        cast(aggregated.refunded_eur as numeric(14, 2)) as refunded_eur,
+        cast(aggregated.net_revenue_eur as numeric(14, 2)) as net_revenue_eur
+
+    from aggregated
+
+    left join products
+        on aggregated.product_id = products.product_id
+
+)
+
+select * from final

@@ -1,0 +1,188 @@
+"""Incremental facts equal a full rebuild after several demo days with late updates, and the
+snapshots keep one current version per record with a history that holds together.
+
+One warehouse of this module's own is advanced day by day with `dataops run --days N`, as
+production would run daily: each day brings new orders and status changes (and refunds) to
+orders of earlier days. After the first day a customer moves to another country and a product
+changes price, in raw as a source correction would arrive, so the facts must rebuild that
+customer's older orders and the snapshots must open new versions.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from psycopg2 import sql
+from support import Warehouse
+
+from dataops.warehouse import Connection, ensure_database
+
+FIRST_DAY, LAST_DAY = 20, 23
+ORDERS = 20_000
+# the customer of the first order moves (see correct_sources)
+MOVED = "(select customer_id from raw_shop.orders order by order_id limit 1)"
+INCREMENTAL_FACTS = {
+    "fct_orders": "order_id",
+    "fct_order_items": "order_item_id",
+    "fct_web_sessions": "session_id",
+}
+
+
+def run_day(warehouse: Warehouse, days: int) -> None:
+    warehouse.dataops("run", "--days", str(days), "--orders", str(ORDERS))
+
+
+def rows_affected(warehouse: Warehouse) -> dict[str, int]:
+    """Rows each incremental fact wrote in the last dbt build."""
+    path = warehouse.state_dir / "dbt" / "target" / "run_results.json"
+    results = json.loads(path.read_text())["results"]
+    return {
+        result["unique_id"].split(".")[-1]: result["adapter_response"].get("rows_affected", -1)
+        for result in results
+        if result["unique_id"].split(".")[-1] in INCREMENTAL_FACTS
+    }
+
+
+def correct_sources(warehouse: Warehouse, at: datetime) -> None:
+    """A customer with orders moves to another country, and a product is repriced, an hour
+    after the newest change the first build saw (the oldest records, which the Shop API's
+    re-reads do not touch again)."""
+    warehouse.execute(
+        "update raw_shop.customers set updated_at = %s + interval '1 hour',"
+        " country_code = case when country_code = 'SE' then 'PL' else 'SE' end"
+        f" where customer_id = {MOVED}",
+        (at,),
+    )
+    warehouse.execute(
+        "update raw_shop.products set updated_at = %s + interval '1 hour',"
+        " unit_price_eur = unit_price_eur + 1"
+        " where product_id = (select min(product_id) from raw_shop.products)",
+        (at,),
+    )
+
+
+@pytest.fixture(scope="module")
+def daily(
+    server_connection: Connection, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Warehouse, datetime, dict[str, int]]]:
+    """The warehouse after its first day and three more, the newest change the first day's
+    build saw, and what the last day's build wrote."""
+    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
+    ensure_database(conn)
+    warehouse = Warehouse(conn, tmp_path_factory.mktemp("daily"))
+    try:
+        run_day(warehouse, FIRST_DAY)
+        first_build_saw = warehouse.scalar("select max(updated_at) from marts.fct_orders")
+        correct_sources(warehouse, first_build_saw)
+        for day in range(FIRST_DAY + 1, LAST_DAY + 1):
+            run_day(warehouse, day)
+        yield warehouse, first_build_saw, rows_affected(warehouse)
+    finally:
+        admin = server_connection.with_database("postgres").connect()
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(conn.dbname)
+                )
+            )
+        admin.close()
+
+
+def differences(warehouse: Warehouse, left: str, right: str) -> int:
+    return warehouse.scalar(
+        f"select count(*) from (select * from {left} except select * from {right}) as d"
+    )
+
+
+def test_the_days_brought_late_updates_and_were_built_incrementally(
+    daily: tuple[Warehouse, datetime, dict[str, int]],
+) -> None:
+    warehouse, first_build_saw, written = daily
+    # orders placed before the first build changed after it (late status changes, refunds)
+    late = warehouse.scalar(
+        "select count(*) from marts.fct_orders where ordered_at <= %s and updated_at > %s",
+        (first_build_saw, first_build_saw),
+    )
+    assert late > 0
+    # the customer who moved has every order, the first day's too, under the new country
+    assert (
+        warehouse.scalar(f"select count(*) from marts.fct_orders where customer_id = {MOVED}") > 0
+    )
+    assert (
+        warehouse.scalar(
+            "select count(*) from marts.fct_orders inner join staging.stg_shop__customers"
+            " on fct_orders.customer_id = stg_shop__customers.customer_id"
+            f" where fct_orders.customer_id = {MOVED}"
+            " and fct_orders.country_code <> stg_shop__customers.country_code"
+        )
+        == 0
+    )
+    # the last day's build rewrote only a part of each fact
+    for fact in INCREMENTAL_FACTS:
+        total = warehouse.scalar(f"select count(*) from marts.{fact}")
+        assert 0 < written[fact] < total / 2, (fact, written[fact], total)
+
+
+def test_incremental_facts_equal_a_full_refresh(
+    daily: tuple[Warehouse, datetime, dict[str, int]],
+) -> None:
+    warehouse, _, _ = daily
+    warehouse.execute("create schema incremental_result")
+    for fact in INCREMENTAL_FACTS:
+        warehouse.execute(f"create table incremental_result.{fact} as select * from marts.{fact}")
+    warehouse.dataops("transform", "--", "--full-refresh", "--select", *INCREMENTAL_FACTS)
+    for fact, key in INCREMENTAL_FACTS.items():
+        incremental, rebuilt = f"incremental_result.{fact}", f"marts.{fact}"
+        assert warehouse.scalar(f"select count(*) from {rebuilt}") > 0, fact
+        assert (
+            differences(warehouse, rebuilt, incremental),
+            differences(warehouse, incremental, rebuilt),
+        ) == (0, 0), fact
+        assert warehouse.scalar(f"select count(distinct {key}) from {rebuilt}") == warehouse.scalar(
+            f"select count(*) from {incremental}"
+        ), fact
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "staged", "key"),
+    [
+        ("snp_shop__customers", "stg_shop__customers", "customer_id"),
+        ("snp_shop__products", "stg_shop__products", "product_id"),
+    ],
+)
+def test_snapshots_keep_one_current_version_and_a_gapless_history(
+    daily: tuple[Warehouse, datetime, dict[str, int]], snapshot: str, staged: str, key: str
+) -> None:
+    warehouse, _, _ = daily
+    table = f"snapshots.{snapshot}"
+    # records changed over the days, so some have several versions
+    versioned = f"select {key} from {table} group by {key} having count(*) > 1"
+    assert warehouse.scalar(f"select count(*) from ({versioned}) as k") > 0
+    # at most one current version per record, and every staged record has one
+    assert (
+        warehouse.scalar(
+            f"select count(*) from (select {key} from {table} where dbt_valid_to is null"
+            f" group by {key} having count(*) > 1) as k"
+        )
+        == 0
+    )
+    current = f"(select {key}, updated_at from {table} where dbt_valid_to is null)"
+    staging = f"(select {key}, updated_at from staging.{staged})"
+    assert (differences(warehouse, current, staging), differences(warehouse, staging, current)) == (
+        0,
+        0,
+    )
+    # each closed version ends where the next one starts
+    assert (
+        warehouse.scalar(
+            f"select count(*) from (select dbt_valid_to, lead(dbt_valid_from) over"
+            f" (partition by {key} order by dbt_valid_from) as next_from from {table}) as v"
+            " where dbt_valid_to is distinct from next_from"
+        )
+        == 0
+    )
