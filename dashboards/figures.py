@@ -1,81 +1,441 @@
-"""Pure functions from rows to figures and display strings; no I/O."""
+"""Pure functions from rows to figures, display strings and CSV; no I/O.
+
+Figures are plain Plotly figure dicts, not `plotly.graph_objects` objects: building and
+validating graph objects costs more than the query behind most charts, and a callback's
+latency is what a stakeholder feels. The tests validate every figure with Plotly's own schema.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import plotly.graph_objects as go
+Number = int | float | Decimal
+Figure = dict[str, Any]
 
 BRAND = "#2f5d8a"
 ACCENT = "#e07a2f"
+POSITIVE = "#2e7d4f"
+NEGATIVE = "#b3261e"
+MUTED = "#6b7785"
+GRID = "#e6e9ee"
+# one colour per series, in this order, on every chart
+PALETTE = (
+    "#2f5d8a",
+    "#e07a2f",
+    "#3a9d8f",
+    "#c44e52",
+    "#8c6bb1",
+    "#d4a72c",
+    "#5b8ff9",
+    "#7f8c8d",
+)
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+
+# -- display strings --------------------------------------------------------------------------
+
+NO_VALUE = "–"
 
 
-def money(value: float | Decimal | None, currency: str = "€") -> str:
-    """12345.6 -> '€12,346'; amounts on KPI cards are whole units."""
+def money(value: Number | None, currency: str = "€") -> str:
+    """12345.6 -> '€12,346'; -12.3 -> '-€12'. Amounts on cards are whole euros."""
     if value is None:
-        return "–"
-    return f"{currency}{float(value):,.0f}"
+        return NO_VALUE
+    amount = round(float(value))
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{currency}{abs(amount):,.0f}"
 
 
-def count(value: int | float | Decimal | None) -> str:
-    return "–" if value is None else f"{int(value):,}"
+def money_cents(value: Number | None, currency: str = "€") -> str:
+    """12.345 -> '€12.35', for unit costs such as CAC."""
+    if value is None:
+        return NO_VALUE
+    amount = float(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{currency}{abs(amount):,.2f}"
 
 
-def revenue_and_orders(rows: list[dict[str, Any]]) -> go.Figure:
-    """Daily net revenue (bars) and orders (line) on two axes."""
-    days = [row["revenue_date"] for row in rows]
-    figure = go.Figure()
-    figure.add_bar(
-        x=days,
-        y=[float(row["net_revenue_eur"]) for row in rows],
-        name="Net revenue (EUR)",
-        marker_color=BRAND,
-        hovertemplate="%{x|%d %b %Y}<br>€%{y:,.0f}<extra></extra>",
-    )
-    figure.add_scatter(
-        x=days,
-        y=[int(row["order_count"]) for row in rows],
-        name="Orders",
-        yaxis="y2",
-        mode="lines",
-        line={"color": ACCENT, "width": 2},
-        hovertemplate="%{x|%d %b %Y}<br>%{y:,} orders<extra></extra>",
-    )
-    figure.update_layout(
-        template="plotly_white",
-        margin={"l": 40, "r": 40, "t": 30, "b": 30},
-        legend={"orientation": "h", "y": 1.1},
-        yaxis={"title": "EUR", "tickformat": ",.0f", "rangemode": "tozero"},
-        yaxis2={
-            "title": "Orders",
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "rangemode": "tozero",
-            "tickformat": ",d",
-        },
-        hovermode="x unified",
-    )
-    return figure
+def count(value: Number | None) -> str:
+    return NO_VALUE if value is None else f"{round(float(value)):,}"
 
 
-def empty_figure(message: str) -> go.Figure:
-    figure = go.Figure()
-    figure.update_layout(
-        template="plotly_white",
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
+def percent(value: Number | None, digits: int = 1) -> str:
+    """0.1234 -> '12.3%'."""
+    return NO_VALUE if value is None else f"{float(value) * 100:,.{digits}f}%"
+
+
+def multiple(value: Number | None) -> str:
+    """ROAS: 3.21 -> '3.2x'."""
+    return NO_VALUE if value is None else f"{float(value):,.1f}x"
+
+
+def ratio(numerator: Number | None, denominator: Number | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def change(current: Number | None, previous: Number | None) -> tuple[str, str]:
+    """The change against the previous period as text, and 'up', 'down' or 'flat'."""
+    if current is None or not previous:
+        return "no previous period to compare", "flat"
+    delta = float(current) / float(previous) - 1
+    if abs(delta) < 0.0005:
+        return "± 0.0%", "flat"
+    arrow = "▲" if delta > 0 else "▼"
+    return f"{arrow} {abs(delta) * 100:,.1f}%", "up" if delta > 0 else "down"
+
+
+def day(value: date | datetime | None) -> str:
+    """2025-03-01 -> '1 Mar 2025'."""
+    return NO_VALUE if value is None else f"{value.day} {value:%b %Y}"
+
+
+def month(value: date | None) -> str:
+    return NO_VALUE if value is None else f"{value:%b %Y}"
+
+
+def period_label(start: date, end: date) -> str:
+    return f"{day(start)} – {day(end)}"
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """The rows behind a chart as CSV, with a header; dates in ISO form, amounts as stored."""
+    if columns is None:
+        columns = list(rows[0]) if rows else []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        # a spreadsheet would run it as a formula
+        return "'" + value
+    return value
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def _layout(**overrides: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "font": {"family": FONT, "size": 13, "color": "#1f2933"},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 56, "r": 24, "t": 16, "b": 40},
+        "colorway": list(PALETTE),
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        "xaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
+        "yaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
+        "separators": ".,",
+        "height": 340,
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def _dates(rows: Iterable[dict[str, Any]], column: str) -> list[Any]:
+    """Dates as ISO strings: JSON-ready, so serializing the answer stays cheap."""
+    return [_iso(row[column]) for row in rows]
+
+
+def _floats(rows: Iterable[dict[str, Any]], column: str) -> list[float | None]:
+    return [None if row[column] is None else float(row[column]) for row in rows]
+
+
+def message(text: str) -> Figure:
+    """A blank chart carrying one line of text: no data, bad filters, data unavailable."""
+    return {
+        "data": [],
+        "layout": _layout(
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": text,
+                    "showarrow": False,
+                    "font": {"size": 15, "color": MUTED},
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                }
+            ],
+        ),
+    }
+
+
+def loading() -> Figure:
+    return message("Loading…")
+
+
+def revenue_and_orders(rows: Sequence[dict[str, Any]], x: str = "revenue_date") -> Figure:
+    """Net revenue (bars) and orders (line) per day, week or month, on two axes."""
+    periods = _dates(rows, x)
+    return {
+        "data": [
             {
-                "text": message,
-                "showarrow": False,
-                "font": {"size": 16},
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
+                "type": "bar",
+                "x": periods,
+                "y": _floats(rows, "net_revenue_eur"),
+                "name": "Net revenue",
+                "marker": {"color": BRAND},
+                "hovertemplate": "%{x|%d %b %Y}<br>€%{y:,.0f}<extra>Net revenue</extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": periods,
+                "y": [int(row["order_count"]) for row in rows],
+                "name": "Orders",
+                "yaxis": "y2",
+                "line": {"color": ACCENT, "width": 2},
+                "hovertemplate": "%{x|%d %b %Y}<br>%{y:,} orders<extra>Orders</extra>",
+            },
+        ],
+        "layout": _layout(
+            yaxis={"title": {"text": "Net revenue (EUR)"}, "tickprefix": "€", "tickformat": ",.0f"},
+            yaxis2={
+                "title": {"text": "Orders"},
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "rangemode": "tozero",
+                "tickformat": ",d",
+                # round order counts, rather than ticks lined up with the revenue axis
+                "tickmode": "auto",
+            },
+            hovermode="x unified",
+            margin={"r": 56},
+        ),
+    }
+
+
+def revenue_against_target(rows: Sequence[dict[str, Any]]) -> Figure:
+    """Actual net revenue against the target, per month."""
+    months = _dates(rows, "target_month")
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": months,
+                "y": _floats(rows, "actual_net_revenue_eur"),
+                "name": "Actual",
+                "marker": {"color": BRAND},
+                "hovertemplate": "%{x|%b %Y}<br>€%{y:,.0f}<extra>Actual</extra>",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": months,
+                "y": _floats(rows, "target_net_revenue_eur"),
+                "name": "Target",
+                "line": {"color": ACCENT, "width": 2, "dash": "dash"},
+                "hovertemplate": "%{x|%b %Y}<br>€%{y:,.0f}<extra>Target</extra>",
+            },
+        ],
+        "layout": _layout(
+            yaxis={"tickprefix": "€", "tickformat": ",.0f", "rangemode": "tozero"},
+            xaxis={"tickformat": "%b %Y", "dtick": "M1"},
+            hovermode="x unified",
+        ),
+    }
+
+
+def ranked_bars(
+    rows: Sequence[dict[str, Any]],
+    label: str,
+    value: str,
+    *,
+    value_format: str = "money",
+    color: str = BRAND,
+    labels: dict[str, str] | None = None,
+) -> Figure:
+    """Horizontal bars, largest on top: revenue per country, CAC per channel, and so on.
+
+    `value_format` is 'money', 'money_cents', 'count', 'percent' or 'multiple'.
+    """
+    prefix, tick, hover = {
+        "money": ("€", ",.0f", "€%{x:,.0f}"),
+        "money_cents": ("€", ",.2f", "€%{x:,.2f}"),
+        "count": ("", ",d", "%{x:,}"),
+        "percent": ("", ".0%", "%{x:.1%}"),
+        "multiple": ("", ",.1f", "%{x:,.2f}x"),
+    }[value_format]
+    names = [(labels or {}).get(str(row[label]), str(row[label])) for row in rows]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": _floats(rows, value),
+                "y": names,
+                "marker": {"color": color},
+                "hovertemplate": f"%{{y}}<br>{hover}<extra></extra>",
             }
         ],
-    )
-    return figure
+        "layout": _layout(
+            xaxis={"tickprefix": prefix, "tickformat": tick, "rangemode": "tozero"},
+            yaxis={"autorange": "reversed", "gridcolor": "rgba(0,0,0,0)"},
+            margin={"l": 8},
+            height=max(260, 36 * len(rows) + 80),
+        ),
+    }
+
+
+def retention_heatmap(rows: Sequence[dict[str, Any]]) -> Figure:
+    """Cohort months down, months since the first order across, share still active."""
+    cohorts = sorted({row["cohort_month"] for row in rows})
+    offsets = sorted({int(row["months_since_first_order"]) for row in rows})
+    cell = {
+        (row["cohort_month"], int(row["months_since_first_order"])): row["retention_rate"]
+        for row in rows
+    }
+    z = [
+        [None if cell.get((c, o)) is None else float(cell[(c, o)]) for o in offsets]
+        for c in cohorts
+    ]
+    text = [[NO_VALUE if value is None else percent(value, 0) for value in line] for line in z]
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "x": offsets,
+                "y": [month(c) for c in cohorts],
+                "z": z,
+                "text": text,
+                "texttemplate": "%{text}",
+                "colorscale": [[0, "#f4f6f8"], [0.25, "#b9cde0"], [1, BRAND]],
+                "zmin": 0,
+                "zmax": 1,
+                "xgap": 2,
+                "ygap": 2,
+                "colorbar": {"tickformat": ".0%", "thickness": 12},
+                "hovertemplate": ("Cohort %{y}<br>Month %{x}: %{z:.1%} active<extra></extra>"),
+            }
+        ],
+        "layout": _layout(
+            xaxis={"title": {"text": "Months since first order"}, "dtick": 1, "showgrid": False},
+            yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
+            height=max(300, 28 * len(cohorts) + 110),
+        ),
+    }
+
+
+def stacked_periods(
+    rows: Sequence[dict[str, Any]],
+    series: dict[str, str],
+    *,
+    x: str = "period_start",
+    value_format: str = "count",
+) -> Figure:
+    """One stacked bar per period, one colour per column in `series` (column -> label)."""
+    hover = "€%{y:,.0f}" if value_format == "money" else "%{y:,}"
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": _dates(rows, x),
+                "y": _floats(rows, column),
+                "name": name,
+                "marker": {"color": PALETTE[index % len(PALETTE)]},
+                "hovertemplate": f"%{{x|%d %b %Y}}<br>{hover}<extra>{name}</extra>",
+            }
+            for index, (column, name) in enumerate(series.items())
+        ],
+        "layout": _layout(
+            barmode="stack",
+            hovermode="x unified",
+            yaxis={
+                "tickprefix": "€" if value_format == "money" else "",
+                "tickformat": ",.0f" if value_format == "money" else ",d",
+            },
+        ),
+    }
+
+
+def spend_by_channel_over_time(rows: Sequence[dict[str, Any]]) -> Figure:
+    """Weekly spend, stacked by channel."""
+    channels = sorted({row["channel"] for row in rows})
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": [_iso(row["period_start"]) for row in rows if row["channel"] == channel],
+                "y": [float(row["spend_eur"]) for row in rows if row["channel"] == channel],
+                "name": channel_label(channel),
+                "marker": {"color": PALETTE[index % len(PALETTE)]},
+                "hovertemplate": "Week of %{x|%d %b %Y}<br>€%{y:,.0f}<extra>%{fullData.name}"
+                "</extra>",
+            }
+            for index, channel in enumerate(channels)
+        ],
+        "layout": _layout(
+            barmode="stack",
+            hovermode="x unified",
+            yaxis={"tickprefix": "€", "tickformat": ",.0f"},
+        ),
+    }
+
+
+def lifetime_value_by_cohort(rows: Sequence[dict[str, Any]]) -> Figure:
+    """Average lifetime revenue per customer, by the month of their first order."""
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": _dates(rows, "cohort_month"),
+                "y": _floats(rows, "average_lifetime_revenue_eur"),
+                "customdata": [[int(row["customer_count"] or 0)] for row in rows],
+                "marker": {"color": BRAND},
+                "name": "Average lifetime revenue",
+                "hovertemplate": (
+                    "First ordered %{x|%b %Y}<br>€%{y:,.2f} per customer"
+                    "<br>%{customdata[0]:,} customers<extra></extra>"
+                ),
+            }
+        ],
+        "layout": _layout(
+            xaxis={"tickformat": "%b %Y", "dtick": "M1"},
+            yaxis={"tickprefix": "€", "tickformat": ",.0f", "rangemode": "tozero"},
+        ),
+    }
+
+
+CHANNEL_LABELS = {
+    "organic_search": "Organic search",
+    "paid_search": "Paid search",
+    "social_ads": "Social ads",
+    "email": "Email",
+    "affiliate": "Affiliate",
+    "direct": "Direct",
+    "unknown": "Unknown",
+}
+
+
+def channel_label(code: str) -> str:
+    return CHANNEL_LABELS.get(code, code.replace("_", " ").capitalize())

@@ -1,0 +1,201 @@
+"""The filters every page shares (date range, countries, channels), parsed as untrusted input.
+
+Filters reach the server three ways, and none is trusted: the link's query string, the filter
+components, and the filters store that every page callback reads. Each passes through
+`Filters.from_query` or `Filters.from_store`, which accept only well-formed values and raise
+`InvalidFilters` with a message for the page otherwise. Well-formed but unknown values (a
+country the shop never sold to) are kept: they select nothing, and the page says so.
+
+Pure: no I/O, so every rule here is tested without a server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+# Earliest and latest dates any filter may name; wide enough for any real shop.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+# How many days the default view shows, ending at the latest day in the marts.
+DEFAULT_DAYS = 90
+MAX_VALUES = 100
+MAX_QUERY_LENGTH = 4096
+
+_COUNTRY = re.compile(r"[A-Z]{2}|unknown")
+_CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class InvalidFilters(ValueError):
+    """A filter value is malformed; the message names the filter and what is wrong."""
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """The first and last day of a period, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Filters:
+    """One view: a date range (both ends included) and the countries and channels in it.
+
+    An empty tuple of countries or channels means all of them.
+    """
+
+    start: date
+    end: date
+    countries: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    @property
+    def period(self) -> DateRange:
+        return DateRange(self.start, self.end)
+
+    def previous(self) -> Filters:
+        """The period of the same length that ends the day before this one starts."""
+        length = timedelta(days=self.period.days)
+        return replace(self, start=self.start - length, end=self.end - length)
+
+    def to_store(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "countries": list(self.countries),
+            "channels": list(self.channels),
+        }
+
+    def to_query(self) -> str:
+        """The query string that reproduces this view, with a leading '?'."""
+        params = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.countries:
+            params["country"] = ",".join(self.countries)
+        if self.channels:
+            params["channel"] = ",".join(self.channels)
+        return "?" + urlencode(params, safe=",")
+
+    @classmethod
+    def default(cls, available: DateRange) -> Filters:
+        """The last `DEFAULT_DAYS` days with data, all countries and channels."""
+        start = max(available.start, available.end - timedelta(days=DEFAULT_DAYS - 1))
+        return cls(start=start, end=available.end)
+
+    @classmethod
+    def from_store(cls, data: object) -> Filters:
+        """Filters from the filters store, as a page callback receives them."""
+        if not isinstance(data, dict):
+            raise InvalidFilters("the filters are missing; reload the page")
+        start = parse_date(data.get("start"), "start date")
+        end = parse_date(data.get("end"), "end date")
+        return cls.of(
+            start,
+            end,
+            parse_values(data.get("countries"), "country", _COUNTRY),
+            parse_values(data.get("channels"), "channel", _CHANNEL),
+        )
+
+    @classmethod
+    def from_components(
+        cls, start: object, end: object, countries: object, channels: object
+    ) -> Filters:
+        """Filters from the date picker and the two dropdowns."""
+        return cls.of(
+            parse_date(start, "start date"),
+            parse_date(end, "end date"),
+            parse_values(countries, "country", _COUNTRY),
+            parse_values(channels, "channel", _CHANNEL),
+        )
+
+    @classmethod
+    def from_query(cls, search: object, available: DateRange) -> tuple[Filters, list[str]]:
+        """Filters from a link's query string, and a note for each value that was dropped.
+
+        A link is shared between people, so a bad value does not block the page: it falls
+        back to the default for that filter, and the page says which one it ignored.
+        """
+        default = cls.default(available)
+        notes: list[str] = []
+        if not isinstance(search, str) or len(search) > MAX_QUERY_LENGTH:
+            return default, ["the link's filters could not be read; showing the default view"]
+        params = parse_qs(search.removeprefix("?"), keep_blank_values=False)
+
+        def single(name: str) -> str | None:
+            values = params.get(name)
+            return values[-1] if values else None
+
+        def take(name: str, parse: Any, fallback: Any) -> Any:
+            raw = single(name)
+            if raw is None:
+                return fallback
+            try:
+                return parse(raw)
+            except InvalidFilters as exc:
+                notes.append(f"ignored the link's {name} filter: {exc}")
+                return fallback
+
+        start = take("start", lambda raw: parse_date(raw, "start date"), default.start)
+        end = take("end", lambda raw: parse_date(raw, "end date"), default.end)
+        countries = take(
+            "country", lambda raw: parse_values(raw.split(","), "country", _COUNTRY), ()
+        )
+        channels = take(
+            "channel", lambda raw: parse_values(raw.split(","), "channel", _CHANNEL), ()
+        )
+        if start > end:
+            notes.append("ignored the link's dates: the start is after the end")
+            start, end = default.start, default.end
+        return cls(start, end, countries, channels), notes
+
+    @classmethod
+    def of(
+        cls, start: date, end: date, countries: tuple[str, ...], channels: tuple[str, ...]
+    ) -> Filters:
+        if start > end:
+            raise InvalidFilters("the start date is after the end date")
+        return cls(start, end, countries, channels)
+
+
+def parse_date(value: object, label: str) -> date:
+    """An ISO date (a datetime string is cut to its date) between `MIN_DATE` and `MAX_DATE`."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 32:
+        raise InvalidFilters(f"the {label} must be a date such as 2025-01-31")
+    try:
+        parsed = date.fromisoformat(value[:10])
+    except ValueError:
+        raise InvalidFilters(f"the {label} must be a date such as 2025-01-31") from None
+    if not MIN_DATE <= parsed <= MAX_DATE:
+        raise InvalidFilters(f"the {label} must lie between {MIN_DATE} and {MAX_DATE}")
+    return parsed
+
+
+def parse_values(values: object, label: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """A list of codes, each matching `pattern`; None or an empty list means all."""
+    if values is None or values == "":
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list | tuple) or len(values) > MAX_VALUES:
+        raise InvalidFilters(f"the {label} filter must be a list of at most {MAX_VALUES} codes")
+    cleaned: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise InvalidFilters(f"the {label} filter holds a value that is not a {label} code")
+        if value not in cleaned:
+            cleaned.append(value)
+    return tuple(sorted(cleaned))
+
+
+def choose(value: object, allowed: dict[str, Any], label: str) -> Any:
+    """The allowlisted meaning of an option value (a grain, a measure), or InvalidFilters."""
+    if isinstance(value, str) and value in allowed:
+        return allowed[value]
+    raise InvalidFilters(f"choose a {label} from {', '.join(allowed)}")

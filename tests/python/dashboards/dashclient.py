@@ -1,0 +1,157 @@
+"""Dashboards for the tests: servers on free ports, and a client for Dash's callbacks.
+
+`serve` runs the app under gunicorn, as production does. `Dashboard` speaks to Dash's
+callback endpoint as the browser does; the callbacks' outputs and inputs are read from the
+server's own `/_dash-dependencies`, so a test names one output ("sales-trend-chart.figure")
+and the input values it cares about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+from support import Warehouse
+
+from dataops.paths import REPO_ROOT
+from dataops.warehouse import free_port
+
+DATAOPS = str(Path(sys.executable).with_name("dataops"))
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+@contextlib.contextmanager
+def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """Run a dashboard server until it answers on `port`; stop it afterwards."""
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"dashboard exited: {process.stderr.read()}")
+            try:
+                requests.get(f"{url}/_dash-layout", timeout=5)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("dashboard did not answer within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def dataops_dashboard(
+    warehouse: Warehouse, port: int | None = None, **env: str
+) -> contextlib.AbstractContextManager[str]:
+    """`dataops dashboard` against a warehouse, on a free port unless `port` says."""
+    port = port or free_port()
+    return serve([DATAOPS, "dashboard", "--port", str(port)], warehouse.env(**env), port)
+
+
+def gunicorn_dashboard(env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+    """The app under gunicorn directly, for settings the CLI would refuse (a down database)."""
+    port = free_port()
+    command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"]
+    return serve([*command, "dashboards.app:server"], env, port)
+
+
+Outputs = dict[str, dict[str, Any]]
+
+
+class Dashboard:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        self.url = url
+        self.session = session or requests.Session()
+        response = self.session.get(f"{url}/_dash-dependencies", timeout=10)
+        response.raise_for_status()
+        self.callbacks: list[dict[str, Any]] = response.json()
+
+    def callback_for(self, output: str) -> dict[str, Any]:
+        """The server-side callback that writes `output` ("component-id.property")."""
+        for callback in self.callbacks:
+            if callback.get("clientside_function"):
+                continue
+            if output in _outputs(callback["output"]):
+                return callback
+        raise KeyError(f"no callback writes {output}")
+
+    def body(
+        self, output: str, values: dict[str, Any], state: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The request the browser sends when the inputs hold `values` ("id.prop" -> value)."""
+        callback = self.callback_for(output)
+        outputs = [_split(name) for name in _outputs(callback["output"])]
+        inputs = [
+            {**item, "value": values.get(f"{item['id']}.{item['property']}")}
+            for item in callback["inputs"]
+        ]
+        states = [
+            {**item, "value": (state or {}).get(f"{item['id']}.{item['property']}")}
+            for item in callback["state"]
+        ]
+        changed = [name for name in values if any(_key(i) == name for i in inputs)]
+        return {
+            "output": callback["output"],
+            "outputs": outputs if callback["output"].startswith("..") else outputs[0],
+            "inputs": inputs,
+            "state": states,
+            "changedPropIds": changed or [_key(inputs[0])],
+        }
+
+    def post(
+        self, output: str, values: dict[str, Any], state: dict[str, Any] | None = None
+    ) -> requests.Response:
+        return self.post_body(self.body(output, values, state))
+
+    def post_body(self, body: Any) -> requests.Response:
+        return self.session.post(f"{self.url}/_dash-update-component", json=body, timeout=30)
+
+    def call(
+        self, output: str, values: dict[str, Any], state: dict[str, Any] | None = None
+    ) -> Outputs:
+        """The outputs of one callback: {component id: {property: value}}."""
+        response = self.post(output, values, state)
+        assert response.status_code == 200, response.text[:500]
+        return response.json()["response"]
+
+
+def store(
+    start: str, end: str, countries: list[str] | None = None, channels: list[str] | None = None
+) -> dict[str, Any]:
+    """The filters store as the shell writes it."""
+    return {
+        "start": start,
+        "end": end,
+        "countries": countries or [],
+        "channels": channels or [],
+    }
+
+
+def _outputs(spec: str) -> list[str]:
+    return spec.strip(".").split("...") if spec.startswith("..") else [spec]
+
+
+def _split(name: str) -> dict[str, str]:
+    component, prop = name.rsplit(".", 1)
+    return {"id": component, "property": prop}
+
+
+def _key(item: dict[str, Any]) -> str:
+    return f"{item['id']}.{item['property']}"

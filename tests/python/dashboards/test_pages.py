@@ -1,0 +1,433 @@
+"""Every page's callbacks over HTTP, as the browser calls them: numbers from the marts.
+
+Each expected value is computed here with SQL of its own against the marts, not with the
+dashboard's data module, and sets of labels are compared both ways.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import pytest
+from dashclient import Dashboard, store
+from support import Warehouse
+
+from dashboards import figures
+
+START, END = "2025-01-10", "2025-02-20"
+VIEW = store(START, END)
+GERMANY = store(START, END, countries=["DE"])
+NOWHERE = store("2010-01-01", "2010-01-31")
+CENT = 0.005
+
+
+def rows(w: Warehouse, statement: str, params: tuple = ()) -> list[tuple]:
+    with w.conn.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def close(actual: list[float], expected: list[Any]) -> bool:
+    return len(actual) == len(expected) and all(
+        abs(float(a) - float(e)) < CENT for a, e in zip(actual, expected, strict=True)
+    )
+
+
+def annotation(figure: dict[str, Any]) -> str:
+    return figure["layout"]["annotations"][0]["text"]
+
+
+# -- overview ---------------------------------------------------------------------------------
+
+
+def test_overview_kpis_and_daily_chart_come_from_the_marts(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    w = built_warehouse
+    out = dashboard.call("overview-kpi-revenue.children", {"filters-store.data": VIEW})
+    revenue = w.scalar(
+        "select sum(net_revenue_eur) from marts.rpt_revenue_daily"
+        " where revenue_date between %s and %s",
+        (START, END),
+    )
+    orders = w.scalar(
+        "select count(*) from marts.fct_orders where order_date between %s and %s", (START, END)
+    )
+    assert out["overview-kpi-revenue"]["children"] == figures.money(revenue)
+    assert out["overview-kpi-orders"]["children"] == figures.count(orders)
+    # the 42 days before 10 January reach back before the first day of data
+    assert "no data for the previous 42 days" in str(out["overview-kpi-revenue-note"])
+    assert out["overview-message"]["hidden"] is True
+    daily = rows(
+        w,
+        "select revenue_date::text, sum(net_revenue_eur) from marts.rpt_revenue_daily"
+        " where revenue_date between %s and %s group by 1 order by 1",
+        (START, END),
+    )
+    bars = out["overview-revenue-chart"]["figure"]["data"][0]
+    assert bars["x"] == [day for day, _ in daily]
+    assert close(bars["y"], [amount for _, amount in daily])
+
+
+def test_overview_compares_with_the_previous_period(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    start, end = "2025-02-01", "2025-02-20"
+    out = dashboard.call("overview-kpi-revenue.children", {"filters-store.data": store(start, end)})
+    current, previous = (
+        built_warehouse.scalar(
+            "select sum(net_revenue_eur) from marts.rpt_revenue_daily"
+            " where revenue_date between date %s - %s and date %s - %s",
+            (start, shift, end, shift),
+        )
+        for shift in (0, 20)
+    )
+    assert out["overview-kpi-revenue"]["children"] == figures.money(current)
+    text, direction = figures.change(current, previous)
+    note = str(out["overview-kpi-revenue-note"]["children"])
+    assert text in note
+    assert f"change-{direction}" in note
+    assert "vs previous 20 days" in note
+
+
+def test_overview_compares_revenue_with_the_monthly_targets(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("overview-kpi-target.children", {"filters-store.data": VIEW})
+    actual, target = rows(
+        built_warehouse,
+        "select sum(actual_net_revenue_eur), sum(target_net_revenue_eur)"
+        " from marts.rpt_targets_monthly where actual_net_revenue_eur is not null"
+        " and target_month between date_trunc('month', date %s) and %s",
+        (START, END),
+    )[0]
+    assert target, "the targets mart has no months for the test period"
+    assert out["overview-kpi-target"]["children"] == figures.percent(actual / target)
+    assert out["overview-kpi-target-note"]["children"].startswith(
+        f"{figures.money(actual)} of {figures.money(target)}"
+    )
+    months = out["overview-target-chart"]["figure"]["data"][0]["x"]
+    assert months == ["2025-01-01", "2025-02-01"]
+
+
+def test_a_country_filter_narrows_the_overview(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("overview-kpi-revenue.children", {"filters-store.data": GERMANY})
+    expected = built_warehouse.scalar(
+        "select sum(net_revenue_eur) from marts.fct_orders"
+        " where order_date between %s and %s and country_code = 'DE'",
+        (START, END),
+    )
+    assert out["overview-kpi-revenue"]["children"] == figures.money(expected)
+
+
+# -- sales ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_sales_over_time_per_grain(
+    dashboard: Dashboard, built_warehouse: Warehouse, grain: str
+) -> None:
+    out = dashboard.call(
+        "sales-trend-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": grain}
+    )
+    expected = rows(
+        built_warehouse,
+        "select date_trunc(%s, revenue_date)::date::text, sum(net_revenue_eur)"
+        " from marts.rpt_revenue_daily where revenue_date between %s and %s"
+        " group by 1 order by 1",
+        (grain, START, END),
+    )
+    bars = out["sales-trend-chart"]["figure"]["data"][0]
+    assert bars["x"] == [period for period, _ in expected]
+    assert close(bars["y"], [amount for _, amount in expected])
+
+
+@pytest.mark.parametrize(
+    ("chart", "column", "mart", "day"),
+    [
+        ("country", "country_code", "rpt_revenue_daily", "revenue_date"),
+        ("channel", "channel", "rpt_revenue_daily", "revenue_date"),
+        ("category", "category", "rpt_product_sales_daily", "sales_date"),
+    ],
+)
+def test_sales_by_segment_has_every_segment_and_no_other(
+    dashboard: Dashboard, built_warehouse: Warehouse, chart: str, column: str, mart: str, day: str
+) -> None:
+    out = dashboard.call(
+        f"sales-{chart}-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": "week"}
+    )
+    expected = dict(
+        rows(
+            built_warehouse,
+            f"select {column}, sum(net_revenue_eur) from marts.{mart}"
+            f" where {day} between %s and %s group by 1",
+            (START, END),
+        )
+    )
+    bars = out[f"sales-{chart}-chart"]["figure"]["data"][0]
+    labels = {figures.CHANNEL_LABELS.get(code, code): code for code in expected}
+    shown = dict(zip((labels.get(label, label) for label in bars["y"]), bars["x"], strict=True))
+    assert set(shown) == set(expected)
+    assert all(abs(shown[key] - float(expected[key])) < CENT for key in expected)
+    assert bars["x"] == sorted(bars["x"], reverse=True)
+
+
+def test_an_unknown_grain_is_refused_with_a_message(dashboard: Dashboard) -> None:
+    out = dashboard.call(
+        "sales-trend-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": "year"}
+    )
+    assert out["sales-message"]["hidden"] is False
+    assert out["sales-message"]["children"] == "choose a period from day, week, month"
+
+
+# -- customers --------------------------------------------------------------------------------
+
+
+def test_cohort_retention_matches_the_cohort_mart(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("customers-retention-chart.figure", {"filters-store.data": VIEW})
+    expected = rows(
+        built_warehouse,
+        """
+        select
+            to_char(cohort_month, 'Mon YYYY'),
+            months_since_first_order,
+            -- a row per segment and month, each carrying its segment's cohort size
+            sum(active_customers)::numeric / sum(cohort_size)
+        from marts.rpt_customer_cohorts
+        where cohort_month between date_trunc('month', date %s) and %s
+        group by 1, 2, cohort_month
+        order by cohort_month, 2
+        """,
+        (START, END),
+    )
+    heatmap = out["customers-retention-chart"]["figure"]["data"][0]
+    cells = {
+        (cohort, offset): value
+        for cohort, line in zip(heatmap["y"], heatmap["z"], strict=True)
+        for offset, value in zip(heatmap["x"], line, strict=True)
+        if value is not None
+    }
+    assert set(cells) == {(cohort, offset) for cohort, offset, _ in expected}
+    assert all(abs(cells[(c, o)] - float(rate)) < 0.0001 for c, o, rate in expected)
+
+
+def test_customer_kpis_agree_with_the_customer_dimension(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("customers-kpi-ltv.children", {"filters-store.data": GERMANY})
+    # the page reads the cohort mart; the customer dimension is an independent count
+    customers, revenue = rows(
+        built_warehouse,
+        "select count(*), sum(lifetime_revenue_eur) from marts.dim_customers"
+        " where country_code = 'DE'"
+        " and cohort_month between date_trunc('month', date %s) and %s",
+        (START, END),
+    )[0]
+    reached, came_back = rows(
+        built_warehouse,
+        "select sum(cohort_size), sum(active_customers) from marts.rpt_customer_cohorts"
+        " where country_code = 'DE' and months_since_first_order = 1"
+        " and cohort_month between date_trunc('month', date %s) and %s",
+        (START, END),
+    )[0]
+    assert customers > 0 and reached > 0
+    assert out["customers-kpi-customers"]["children"] == figures.count(customers)
+    assert out["customers-kpi-returning"]["children"] == figures.percent(came_back / reached)
+    assert out["customers-kpi-ltv"]["children"] == figures.money_cents(revenue / customers)
+
+
+# -- marketing --------------------------------------------------------------------------------
+
+
+def test_marketing_spend_cac_and_roas_per_channel(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("marketing-cac-chart.figure", {"filters-store.data": VIEW})
+    expected = rows(
+        built_warehouse,
+        "select channel, sum(spend_eur), sum(spend_eur) / nullif(sum(new_customers), 0),"
+        " sum(attributed_revenue_eur) / nullif(sum(spend_eur), 0)"
+        " from marts.rpt_marketing_daily where spend_date between %s and %s group by 1",
+        (START, END),
+    )
+    spend = sum(amount for _, amount, _, _ in expected)
+    assert spend > 0
+    assert out["marketing-kpi-spend"]["children"] == figures.money(spend)
+    paid = {channel: (cac, roas) for channel, amount, cac, roas in expected if amount}
+    for chart, index in (("cac", 0), ("roas", 1)):
+        bars = out[f"marketing-{chart}-chart"]["figure"]["data"][0]
+        codes = {figures.channel_label(code): code for code in paid}
+        shown = {codes[label]: value for label, value in zip(bars["y"], bars["x"], strict=True)}
+        assert set(shown) == set(paid)
+        assert all(
+            (shown[c] is None and paid[c][index] is None)
+            or abs(shown[c] - float(paid[c][index])) < CENT
+            for c in paid
+        )
+
+
+# -- products ---------------------------------------------------------------------------------
+
+
+def test_top_products_and_their_return_rates(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("products-top-chart.figure", {"filters-store.data": VIEW})
+    expected = rows(
+        built_warehouse,
+        "select product_name, sum(net_revenue_eur) from marts.rpt_product_sales_daily"
+        " where sales_date between %s and %s group by product_id, product_name"
+        " order by 2 desc, product_id limit 15",
+        (START, END),
+    )
+    bars = out["products-top-chart"]["figure"]["data"][0]
+    assert bars["y"] == [name for name, _ in expected]
+    assert close(bars["x"], [amount for _, amount in expected])
+    categories = dict(
+        rows(
+            built_warehouse,
+            "select category, sum(units_returned)::numeric / nullif(sum(units_sold), 0)"
+            " from marts.rpt_product_sales_daily where sales_date between %s and %s group by 1",
+            (START, END),
+        )
+    )
+    returns = out["products-returns-chart"]["figure"]["data"][0]
+    shown = dict(zip(returns["y"], returns["x"], strict=True))
+    assert set(shown) == set(categories)
+    assert all(abs(shown[c] - float(categories[c])) < 0.0001 for c in categories)
+
+
+# -- every page -------------------------------------------------------------------------------
+
+PAGE_OUTPUTS = {
+    "overview": "overview-revenue-chart.figure",
+    "sales": "sales-trend-chart.figure",
+    "customers": "customers-retention-chart.figure",
+    "marketing": "marketing-spend-chart.figure",
+    "products": "products-top-chart.figure",
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_OUTPUTS))
+def test_a_period_without_data_says_so(dashboard: Dashboard, page: str) -> None:
+    out = dashboard.call(
+        PAGE_OUTPUTS[page], {"filters-store.data": NOWHERE, "sales-grain.value": "week"}
+    )
+    chart_id = PAGE_OUTPUTS[page].split(".")[0]
+    assert annotation(out[chart_id]["figure"]).startswith("No ")
+    assert out[f"{page}-message"]["hidden"] is True
+
+
+@pytest.mark.parametrize(
+    ("button", "first_column", "statement"),
+    [
+        (
+            "overview-revenue-download",
+            "revenue_date",
+            "select count(distinct revenue_date) from marts.rpt_revenue_daily"
+            " where revenue_date between %s and %s",
+        ),
+        (
+            "sales-country-download",
+            "country_code",
+            "select count(distinct country_code) from marts.rpt_revenue_daily"
+            " where revenue_date between %s and %s",
+        ),
+        (
+            "marketing-cac-download",
+            "channel",
+            "select count(distinct channel) from marts.rpt_marketing_daily"
+            " where spend_date between %s and %s",
+        ),
+    ],
+)
+def test_the_table_behind_a_chart_downloads_as_csv(
+    dashboard: Dashboard,
+    built_warehouse: Warehouse,
+    button: str,
+    first_column: str,
+    statement: str,
+) -> None:
+    page = button.split("-")[0]
+    out = dashboard.call(
+        f"{page}-download.data",
+        {f"{button}.n_clicks": 1},
+        {"filters-store.data": VIEW, "sales-grain.value": "week"},
+    )
+    download = out[f"{page}-download"]["data"]
+    assert download["filename"].endswith("_20250110-20250220.csv")
+    reader = csv.DictReader(io.StringIO(download["content"]))
+    table = list(reader)
+    assert reader.fieldnames and reader.fieldnames[0] == first_column
+    assert len(table) == built_warehouse.scalar(statement, (START, END))
+
+
+def test_the_data_health_page_lists_every_reporting_mart(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call("health-marts.children", {"shell-url.pathname": "/health"})
+    table = str(out["health-marts"]["children"])
+    for mart in ("rpt_revenue_daily", "rpt_product_sales_daily", "rpt_marketing_daily"):
+        assert mart in table
+    count = built_warehouse.scalar("select count(*) from marts.rpt_revenue_daily")
+    assert figures.count(count) in table
+
+
+# -- the shell: a view is a link --------------------------------------------------------------
+
+
+def shell(dashboard: Dashboard, search: str, stored: Any = None) -> dict[str, Any]:
+    return dashboard.call(
+        "filters-store.data", {"shell-url.search": search}, {"filters-store.data": stored}
+    )
+
+
+def test_a_link_sets_the_filters_and_every_navigation_link_keeps_them(
+    dashboard: Dashboard,
+) -> None:
+    out = shell(dashboard, "?start=2025-01-10&end=2025-02-20&country=FR,DE&channel=email")
+    assert out["filters-store"]["data"] == {
+        **store(START, END, ["DE", "FR"], ["email"]),
+        "query": "?start=2025-01-10&end=2025-02-20&country=DE,FR&channel=email",
+    }
+    assert out["filters-country"]["value"] == ["DE", "FR"]
+    assert out["filters-date-range"]["start_date"] == START
+    hrefs = [out[key]["href"] for key in out if key.startswith("shell-nav-")]
+    assert sorted(href.split("?")[0] for href in hrefs) == sorted(
+        ["/", "/sales", "/customers", "/marketing", "/products", "/health"]
+    )
+    assert all(href.endswith(out["filters-store"]["data"]["query"]) for href in hrefs)
+    assert out["shell-banner"]["hidden"] is True
+
+
+def test_a_link_without_filters_shows_the_latest_90_days(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = shell(dashboard, "")
+    latest = built_warehouse.scalar("select max(revenue_date)::text from marts.rpt_revenue_daily")
+    assert out["filters-store"]["data"]["end"] == latest
+    assert out["filters-date-range"]["max_date_allowed"] == latest
+    badge = out["shell-as-of"]["children"]
+    assert badge.startswith("Data as of ")
+    assert badge.endswith(f"UTC · sales to {figures.day(date.fromisoformat(latest))}")
+
+
+def test_a_bad_link_value_is_ignored_and_named(dashboard: Dashboard) -> None:
+    out = shell(dashboard, "?start=2025-01-10&end=2025-02-20&country=<script>")
+    assert out["filters-store"]["data"]["countries"] == []
+    assert out["shell-banner"]["hidden"] is False
+    assert "country filter" in out["shell-banner"]["children"]
+
+
+def test_an_unchanged_view_does_not_refresh_the_pages(dashboard: Dashboard) -> None:
+    first = shell(dashboard, "?start=2025-01-10&end=2025-02-20")
+    again = shell(dashboard, "?start=2025-01-10&end=2025-02-20", first["filters-store"]["data"])
+    # no store update means no page callback runs again
+    assert "filters-store" not in again
