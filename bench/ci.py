@@ -1,0 +1,115 @@
+"""B5: slim CI for a one-model change against a full build, and the commit-time lint.
+
+Both builds run the same command a pull request runs (`dataops ci build`) into a pull request
+schema of the benchmark's warehouse, whose production the suite has just built: the anchor
+without production state (the full-build fallback), the figure with production's manifest
+after one staging model changed (`state:modified+ --defer`). The lint figure is the
+pre-commit hook's command on that one model (jinja templater), against a 3-second budget.
+
+Everything runs in a throwaway git copy of the project, so the change never touches the
+repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import BIN, Measurement, figure, measure
+from dataops.paths import REPO_ROOT
+from dataops.warehouse import Connection
+
+TARGET = 0.25
+LINT_TARGET_S = 3.0
+CHANGED_MODEL = "models/staging/shop/stg_shop__customers.sql"
+_IN_DIRECTORY = 'cd "$0" && exec "$@"'
+_GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+
+
+def copy_project(dest: Path) -> Path:
+    """The working tree (tracked and untracked files, not ignored ones) as a one-commit repo."""
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listing.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file() and not source.is_symlink():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    for args in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"]):
+        subprocess.run([*_GIT, *args], cwd=dest, check=True, capture_output=True)
+    subprocess.run([*_GIT, "commit", "--quiet", "-m", "bench"], cwd=dest, check=True)
+    return dest
+
+
+def _env(project: Path, conn: Connection, state: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PG", "DATABASE_URL", "DBT_", "GITHUB_", "DATAOPS_"))
+    }
+    env.update(DATABASE_URL=conn.url(), DATAOPS_STATE_DIR=str(state), PYTHONPATH=str(project))
+    return env
+
+
+def _dataops(project: Path, env: dict[str, str], *args: str) -> Measurement:
+    """`dataops ARGS` with the copy's own code, timed."""
+    command = [sys.executable, "-m", "dataops.cli", *args]
+    return measure(["sh", "-c", _IN_DIRECTORY, str(project), *command], env)
+
+
+def _models_built(state: Path, pr: str) -> int:
+    results = state / "ci" / f"pr_{pr}" / "target" / "run_results.json"
+    return sum(
+        1
+        for result in json.loads(results.read_text())["results"]
+        if result["unique_id"].startswith("model.") and result["status"] == "success"
+    )
+
+
+def run(workdir: Path, conn: Connection) -> dict:
+    """{"B5": ...}: slim ÷ full build seconds, with the commit-time lint seconds beside them."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    project = copy_project(workdir / "project")
+    state = workdir / "state"
+    env = _env(project, conn, state)
+    try:
+        # production's manifest: a parse of main, as slim CI's fallback would make it
+        _dataops(project, env, "ci", "state", "--pr", "bench_prod", "--base", "main")
+        prod_state = state / "ci" / "pr_bench_prod" / "prod-state"
+        full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
+
+        model = project / CHANGED_MODEL
+        model.write_text("-- reviewed: one row per customer\n" + model.read_text())
+        subprocess.run([*_GIT, "commit", "--quiet", "-am", "change"], cwd=project, check=True)
+        _dataops(project, env, "ci", "state", "--pr", "bench_slim", "--prod-state", str(prod_state))
+        slim = _dataops(project, env, "ci", "build", "--pr", "bench_slim")
+
+        lint = measure(
+            ["sh", "-c", _IN_DIRECTORY, str(project), str(BIN / "sqlfluff"), "lint", CHANGED_MODEL],
+            env,
+        )
+        extra = {
+            "models_slim": _models_built(state, "bench_slim"),
+            "models_full": _models_built(state, "bench_full"),
+            "lint_s": round(lint.seconds, 3),
+            "lint_target_s": LINT_TARGET_S,
+        }
+        return {"B5": figure(slim, full, TARGET, **extra)}
+    finally:
+        for pr in ("bench_full", "bench_slim"):
+            subprocess.run(
+                [sys.executable, "-m", "dataops.cli", "ci", "drop-schema", "--pr", pr],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                check=False,
+            )

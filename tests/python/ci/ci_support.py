@@ -1,0 +1,227 @@
+"""A throwaway copy of the project as a git repository, and `dataops` run inside it.
+
+The copy takes the working tree as it is (tracked and untracked files, not what is ignored),
+commits it on `main`, and runs the copy's own code (`python -m dataops.cli` with the copy
+first on the path), so a test can change a model, commit it on a branch and run slim CI
+exactly as a pull request would, without touching the repository itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg2 import sql
+from support import Warehouse
+
+from dataops.paths import REPO_ROOT
+
+PROJECT = "dataops_retail"
+GIT_IDENTITY = ["-c", "user.name=CI test", "-c", "user.email=ci-test@example.com"]
+
+# a test must not inherit the CI it runs in: no GitHub context, no production state, no dbt
+# settings of the caller
+_INHERITED = ("GITHUB_", "DATAOPS_PROD_", "DATAOPS_BASE_REF", "DATAOPS_PR", "DBT_", "GH_TOKEN")
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
+    return result.stdout.strip()
+
+
+def copy_project(dest: Path) -> Path:
+    """The working tree's files (tracked and untracked, not ignored) as a new repository whose
+    one commit is on `main`; `.venv` links to the project's virtual environment."""
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listing.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file() and not source.is_symlink():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(dest, "init", "--quiet", "--initial-branch=main")
+    (dest / ".git" / "info" / "exclude").write_text(".venv\n")
+    (dest / ".venv").symlink_to(REPO_ROOT / ".venv")
+    git(dest, "add", "--all")
+    git(dest, "commit", "--quiet", "--message", "The project as it is")
+    return dest
+
+
+def clone(base: Path, dest: Path, branch: str) -> Path:
+    """A clone of `base` (so `origin/main` exists) on a new branch, like a pull request's."""
+    git(dest.parent, "clone", "--quiet", str(base), dest.name)
+    (dest / ".git" / "info" / "exclude").write_text(".venv\n")
+    (dest / ".venv").symlink_to(REPO_ROOT / ".venv")
+    git(dest, "checkout", "--quiet", "-b", branch)
+    return dest
+
+
+def clean_env(warehouse: Warehouse, project: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in warehouse.env().items() if not k.startswith(_INHERITED)}
+    env.update(PYTHONPATH=str(project), **extra)
+    return env
+
+
+def dataops(
+    project: Path, warehouse: Warehouse, *args: str, check: bool = True, **env: str
+) -> subprocess.CompletedProcess:
+    """`dataops ARGS` with the copy's own code, against the test warehouse."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dataops.cli", *args],
+        cwd=project,
+        env=clean_env(warehouse, project, **env),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"dataops {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+@dataclass
+class Production:
+    """A warehouse built by `dataops ci deploy` from the base branch, and what it published."""
+
+    warehouse: Warehouse
+    base: Path
+    published: Path
+
+    @property
+    def state(self) -> Path:
+        return self.published / "prod-state"
+
+    def manifest(self) -> dict:
+        return json.loads((self.state / "manifest.json").read_text())
+
+
+@dataclass
+class PullRequest:
+    """A branch of the project with a change, and its slim CI's files."""
+
+    path: Path
+    warehouse: Warehouse
+    number: str
+
+    @property
+    def workspace(self) -> Path:
+        return self.warehouse.state_dir / "ci" / f"pr_{self.number}"
+
+    @property
+    def schema(self) -> str:
+        return f"ci_pr_{self.number}"
+
+    def edit(self, relative: str, change: Callable[[str], str]) -> None:
+        path = self.path / relative
+        before = path.read_text()
+        after = change(before)
+        assert after != before, f"the edit left {relative} unchanged"
+        path.write_text(after)
+        git(self.path, "commit", "--quiet", "--all", "--message", f"Change {relative}")
+
+    def ci(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+        arguments = ("ci", *args, "--pr", self.number)
+        return dataops(self.path, self.warehouse, *arguments, check=check, **env)
+
+    def read(self, name: str) -> dict:
+        path = self.workspace / name
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def run_results(self) -> list[dict]:
+        return self.read("target/run_results.json").get("results", [])
+
+    def built(self, *kinds: str) -> set[str]:
+        """unique_ids of the nodes of these kinds the build ran successfully."""
+        return {
+            r["unique_id"]
+            for r in self.run_results()
+            if r["unique_id"].split(".")[0] in kinds and r["status"] in {"success", "pass"}
+        }
+
+    def relations(self) -> set[str]:
+        """Tables and views in the pull request's schema."""
+        return relations_in(self.warehouse, self.schema)
+
+
+def relations_in(warehouse: Warehouse, schema: str) -> set[str]:
+    with warehouse.conn.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+            " where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p')",
+            (schema,),
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def fingerprint(warehouse: Warehouse, schemas: set[str]) -> dict[str, str]:
+    """A checksum of every table's rows and every view's definition in these schemas."""
+    connection = warehouse.conn.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select n.nspname, c.relname, c.relkind from pg_class as c"
+                " join pg_namespace as n on n.oid = c.relnamespace"
+                " where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')",
+                (sorted(schemas),),
+            )
+            relations = cursor.fetchall()
+            checksums = {}
+            for schema, name, kind in relations:
+                relation = sql.Identifier(schema, name)
+                if kind == "v":
+                    cursor.execute(
+                        "select md5(pg_get_viewdef(%s::regclass))", (f'"{schema}"."{name}"',)
+                    )
+                else:
+                    cursor.execute(
+                        sql.SQL(
+                            "select md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
+                            " from {} as t"
+                        ).format(relation)
+                    )
+                checksums[f"{schema}.{name}"] = cursor.fetchone()[0]
+    finally:
+        connection.close()
+    return checksums
+
+
+def descendants(manifest: dict, unique_id: str, kinds: tuple[str, ...]) -> set[str]:
+    """The node and every node downstream of it, of these kinds."""
+    seen: set[str] = set()
+    stack = [unique_id]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(manifest["child_map"].get(node, []))
+    return {node for node in seen if node.split(".")[0] in kinds}
+
+
+def prod_schemas(manifest: dict) -> set[str]:
+    return {
+        node["schema"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in {"model", "seed", "snapshot"}
+    }
+
+
+def without_ci_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}

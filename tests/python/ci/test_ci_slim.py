@@ -1,0 +1,323 @@
+"""Slim CI against a real production: a copy of the project built by `dataops ci deploy` in a
+database of its own, then pull requests on branches of that copy.
+
+Each test changes the copy the way an analyst would, runs the same `dataops ci` commands the
+workflow runs, and checks what dbt built, where it read the rest from, and that production
+did not move.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ci_support import (
+    PROJECT,
+    Production,
+    PullRequest,
+    clone,
+    copy_project,
+    dataops,
+    descendants,
+    fingerprint,
+    prod_schemas,
+)
+from psycopg2 import sql
+from support import Warehouse
+
+from dataops.warehouse import Connection, ensure_database
+
+STAGING_MODEL = f"model.{PROJECT}.stg_shop__orders"
+STAGING_FILE = "models/staging/shop/stg_shop__orders.sql"
+OTHER_STAGING_MODEL = f"model.{PROJECT}.stg_shop__customers"
+OTHER_STAGING_FILE = "models/staging/shop/stg_shop__customers.sql"
+DASHBOARD_MART = f"model.{PROJECT}.rpt_revenue_daily"
+BUILT_KINDS = ("model", "snapshot", "seed")
+
+
+@pytest.fixture(scope="module")
+def production(
+    server_connection: Connection, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Production]:
+    """The project on `main`, deployed to production: 30 demo days, 3,000 orders a year."""
+    root = tmp_path_factory.mktemp("ci")
+    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
+    ensure_database(conn)
+    warehouse = Warehouse(conn, root / "production-state")
+    base = copy_project(root / "main")
+    dataops(base, warehouse, "generate", "--days", "30", "--orders", "3000")
+    dataops(base, warehouse, "ci", "deploy", "--out", str(root / "published"))
+    try:
+        yield Production(warehouse, base, root / "published")
+    finally:
+        admin = server_connection.with_database("postgres").connect()
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(conn.dbname)
+                )
+            )
+        admin.close()
+
+
+@pytest.fixture
+def pull_request(production: Production, tmp_path: Path) -> PullRequest:
+    """A branch off `main`, its own state folder, and a pull request number of its own."""
+    number = str(uuid.uuid4().int % 10**6)
+    path = clone(production.base, tmp_path / "pr", f"pr-{number}")
+    return PullRequest(path, Warehouse(production.warehouse.conn, tmp_path / "state"), number)
+
+
+def add_comment(text: str) -> str:
+    return "-- reviewed: the grain stays one row per record\n" + text
+
+
+def test_deploy_publishes_what_slim_ci_and_the_docs_need(production: Production) -> None:
+    published = {str(p.relative_to(production.published)) for p in production.published.rglob("*")}
+    expected = {
+        "prod-state",
+        "prod-state/manifest.json",
+        "prod-state/run_results.json",
+        "prod-state/sources.json",
+        "docs",
+        "docs/index.html",
+    }
+    assert published == expected
+    # the static docs site carries the manifest and catalog inside the one page
+    site = (production.published / "docs" / "index.html").read_text()
+    assert '"model.dataops_retail.stg_shop__orders"' in site
+
+
+def test_one_changed_staging_model_builds_it_and_its_descendants_only(
+    production: Production, pull_request: PullRequest, tmp_path: Path
+) -> None:
+    manifest = production.manifest()
+    schemas = prod_schemas(manifest)
+    before = fingerprint(production.warehouse, schemas)
+    pull_request.edit(STAGING_FILE, add_comment)
+    job_summary = tmp_path / "job-summary.md"
+
+    result = pull_request.ci(
+        "run",
+        "--skip",
+        "pytest",
+        DATAOPS_PROD_STATE=str(production.state),
+        GITHUB_STEP_SUMMARY=str(job_summary),
+    )
+
+    # exactly the changed model and everything downstream of it, nothing else
+    expected = descendants(manifest, STAGING_MODEL, BUILT_KINDS)
+    built = pull_request.built(*BUILT_KINDS)
+    assert built - expected == set(), "built but not downstream of the change"
+    assert expected - built == set(), "downstream of the change but not built"
+    aliases = {manifest["nodes"][node]["alias"] for node in expected}
+    assert pull_request.relations() == aliases
+
+    # unchanged parents are read from production, changed ones from the pull request's schema
+    ci_manifest = pull_request.read("target/manifest.json")
+    compiled = {r["unique_id"]: r.get("compiled_code") or "" for r in pull_request.run_results()}
+    deferred_checked = 0
+    for node in sorted(built & set(compiled)):
+        for parent in ci_manifest["nodes"][node]["depends_on"]["nodes"]:
+            if parent.split(".")[0] not in BUILT_KINDS:
+                continue
+            alias = manifest["nodes"][parent]["alias"]
+            in_pr = f'"{pull_request.schema}"."{alias}"'
+            if parent in built:
+                assert in_pr in compiled[node], (node, parent)
+            else:
+                assert manifest["nodes"][parent]["relation_name"] in compiled[node], (node, parent)
+                assert in_pr not in compiled[node], (node, parent)
+                deferred_checked += 1
+    assert deferred_checked > 0, "no built model had an unchanged parent to defer to"
+
+    # the unit tests of every model built ran, and passed, against the deferred inputs
+    expected_unit_tests = {
+        unique_id
+        for unique_id, unit_test in manifest["unit_tests"].items()
+        if f"model.{PROJECT}.{unit_test['model']}" in built
+    }
+    assert expected_unit_tests, "no unit test downstream of the change; pick another model"
+    assert pull_request.built("unit_test") == expected_unit_tests
+
+    # production did not move
+    assert fingerprint(production.warehouse, schemas) == before
+
+    # only the changed file was linted, with the dbt templater, and it is clean
+    lint = pull_request.read("lint.json")
+    assert lint["files"] == [STAGING_FILE]
+    assert lint["violations"] == []
+
+    # the summary: printed, kept for the comment, added to the job summary
+    summary = (pull_request.workspace / "summary.md").read_text()
+    assert summary.startswith("<!-- dataops-slim-ci -->")
+    assert summary.strip() in result.stdout
+    assert job_summary.read_text().strip() == summary.strip()
+    assert f"| models | {len([n for n in built if n.startswith('model.')])} | 0 | 0 |" in summary
+    assert "`stg_shop__orders`" in summary
+    assert "Read from production:" in summary
+
+    # closing the pull request drops its schema, and only its schema
+    dropped = pull_request.ci("drop-schema")
+    again = pull_request.ci("drop-schema")
+    assert f"{pull_request.schema} dropped" in dropped.stderr
+    assert f"{pull_request.schema} did not exist" in again.stderr
+    assert pull_request.relations() == set()
+    assert fingerprint(production.warehouse, schemas) == before
+
+
+def test_no_change_builds_nothing(production: Production, pull_request: PullRequest) -> None:
+    pull_request.ci("run", "--skip", "pytest", DATAOPS_PROD_STATE=str(production.state))
+
+    assert pull_request.run_results() == []
+    assert pull_request.relations() == set()
+    assert pull_request.read("lint.json")["files"] == []
+    assert "Nothing changed that dbt builds." in (pull_request.workspace / "summary.md").read_text()
+
+
+def test_removing_a_column_a_dashboard_mart_exposes_fails_on_its_contract(
+    production: Production, pull_request: PullRequest
+) -> None:
+    manifest = production.manifest()
+    mart = manifest["nodes"][DASHBOARD_MART]
+    columns = [name for name in mart["columns"] if name != "net_revenue_eur"]
+    assert len(columns) == len(mart["columns"]) - 1, "the mart no longer exposes net_revenue_eur"
+
+    def drop_column(text: str) -> str:
+        final = re.search(r"select \* from (\w+)\s*$", text)
+        assert final, "the mart no longer ends in `select * from <cte>`"
+        return text[: final.start()] + f"select {', '.join(columns)} from {final.group(1)}\n"
+
+    pull_request.edit(mart["original_file_path"], drop_column)
+    before = fingerprint(production.warehouse, prod_schemas(manifest))
+
+    result = pull_request.ci(
+        "run", "--skip", "pytest,lint", DATAOPS_PROD_STATE=str(production.state), check=False
+    )
+
+    assert result.returncode == 1
+    failed = {r["unique_id"]: r for r in pull_request.run_results() if r["status"] == "error"}
+    assert set(failed) == {DASHBOARD_MART}
+    message = failed[DASHBOARD_MART]["message"]
+    assert "enforced contract" in message
+    assert "net_revenue_eur" in message
+    assert "missing in definition" in message
+    summary = (pull_request.workspace / "summary.md").read_text()
+    assert "This model has an enforced contract that failed" in summary
+    assert "| build | ❌" in summary
+    assert fingerprint(production.warehouse, prod_schemas(manifest)) == before
+
+
+def test_missing_production_manifest_falls_back_to_parsing_the_base_branch(
+    production: Production, pull_request: PullRequest, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-artifact"
+    empty.mkdir()
+    pull_request.edit(OTHER_STAGING_FILE, add_comment)
+
+    result = pull_request.ci("run", "--skip", "pytest,lint", DATAOPS_PROD_STATE=str(empty))
+
+    state = pull_request.read("state.json")
+    assert state["source"] == "worktree"
+    assert "origin/main" in state["detail"]
+    assert f"production state folder {empty} has no manifest.json" in state["notes"]
+    expected = descendants(production.manifest(), OTHER_STAGING_MODEL, BUILT_KINDS)
+    assert pull_request.built(*BUILT_KINDS) == expected
+    assert "FULL" not in result.stderr
+    # the worktree is gone again
+    worktrees = pull_request.path / ".git" / "worktrees"
+    assert not worktrees.exists() or not any(worktrees.iterdir())
+
+
+def test_no_manifest_and_no_base_branch_means_a_full_build_with_a_warning(
+    production: Production, pull_request: PullRequest, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-artifact"
+    empty.mkdir()
+    pull_request.edit(OTHER_STAGING_FILE, add_comment)
+
+    result = pull_request.ci(
+        "run",
+        "--skip",
+        "pytest,lint",
+        "--base",
+        "no-such-branch",
+        DATAOPS_PROD_STATE=str(empty),
+    )
+
+    assert pull_request.read("state.json")["source"] == "none"
+    assert "WARNING: No production state" in result.stderr
+    assert "FULL build" in result.stderr
+    summary = (pull_request.workspace / "summary.md").read_text()
+    assert "> [!WARNING]" in summary
+    assert "(full build)" in summary
+    manifest = pull_request.read("target/manifest.json")
+    everything = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in BUILT_KINDS
+    }
+    assert pull_request.built(*BUILT_KINDS) == everything
+
+
+def test_a_style_break_in_changed_sql_fails_the_lint(
+    production: Production, pull_request: PullRequest
+) -> None:
+    pull_request.edit(STAGING_FILE, lambda text: text.replace("select", "SELECT", 1))
+
+    result = pull_request.ci("lint", check=False)
+
+    assert result.returncode == 1
+    assert re.search(rf"^{re.escape(STAGING_FILE)}:\d+: CP01 ", result.stdout, re.MULTILINE)
+    assert pull_request.read("lint.json")["files"] == [STAGING_FILE]
+
+
+def test_a_change_that_would_write_outside_the_pr_schema_is_refused(
+    production: Production, pull_request: PullRequest
+) -> None:
+    """A pull request that makes every target use production's schemas, and changes a model
+    (dbt's state comparison does not see the schema macro change on its own), builds nothing."""
+    pull_request.edit(
+        "macros/generate_schema_name.sql",
+        lambda text: text.replace("target.name == 'prod' and ", ""),
+    )
+    pull_request.edit(STAGING_FILE, add_comment)
+    manifest = production.manifest()
+    before = fingerprint(production.warehouse, prod_schemas(manifest))
+    pull_request.ci("state", DATAOPS_PROD_STATE=str(production.state))
+
+    result = pull_request.ci("build", check=False)
+
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: refusing to build:")
+    assert f"outside {pull_request.schema}" in last
+    assert pull_request.run_results() == []
+    assert fingerprint(production.warehouse, prod_schemas(manifest)) == before
+
+
+def test_the_pytest_step_reports_passes_and_failures(
+    production: Production, pull_request: PullRequest
+) -> None:
+    probe = pull_request.path / "tests" / "python" / "probe" / "test_probe.py"
+    probe.parent.mkdir(parents=True)
+    probe.write_text(
+        "def test_passes():\n    assert True\n\n\ndef test_fails():\n    assert False\n"
+    )
+
+    # a basetemp of its own: pytest prunes old folders of the shared one, this run's included
+    pytest_args = f"{probe} -p no:cacheprovider --basetemp {pull_request.path / 'pytest-tmp'}"
+
+    result = pull_request.ci(
+        "run", "--skip", "state,build,lint", "--pytest-args", pytest_args, check=False
+    )
+
+    assert result.returncode == 1
+    steps = pull_request.read("steps.json")
+    assert steps["pytest"]["status"] == "failed"
+    assert steps["pytest"]["detail"] == "1 passed, 1 failed, 0 skipped"
+    assert "| pytest | ❌ 1 passed, 1 failed, 0 skipped" in result.stdout
