@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock.txt pyproject.toml | s
 DASHBOARD_PORT ?= 8050
 SQL_PATHS := models macros tests/dbt analyses
 
-.PHONY: setup demo test lint format pytest dashboard lock clean stop help bench
+.PHONY: setup demo test lint format pytest dashboard lock clean stop help bench ci-slim
 
 help:
 	@echo "make demo   set up, generate demo data, ingest, dbt build, serve the dashboard on :$(DASHBOARD_PORT)"
 	@echo "make test   set up, lint, and run the whole test suite (pytest + dbt build on a throwaway database)"
 	@echo "make bench [SCALE=orders]   benchmarks; writes docs/benchmarks/latest.{json,md}"
+	@echo "make ci-slim [PR=n]   the pull request's slim CI, locally (docs/pull-requests.md)"
 	@echo "make lint | format | dashboard | stop | lock | clean"
 
 setup: $(STAMP)
@@ -40,6 +41,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
+	$(BIN)/dataops conventions
+	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/dataops ci check-workflows
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -50,6 +55,11 @@ pytest: setup
 	$(BIN)/python -m pytest
 
 test: lint pytest
+
+# A pull request's slim CI, the same steps as .github/workflows/ci.yml (docs/pull-requests.md).
+PR ?= local
+ci-slim: setup
+	$(BIN)/dataops ci run --pr $(PR)
 
 # Benchmarks (not part of `make test`): ratios against anchors of the same run.
 SCALE ?= 1000000

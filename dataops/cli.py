@@ -7,6 +7,7 @@
     dataops run                             generate, ingest, transform
     dataops dashboard                       serve the Dash app
     dataops dbt ARGS                        any dbt command against the resolved warehouse
+    dataops ci STEP                         slim CI, deploy, commit-time checks (dataops/ci.py)
 
 Errors a user can cause print one line and exit non-zero; usage errors exit 2.
 """
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from dataops import observability
+from dataops import ci, conventions, docs, observability
 from dataops.errors import DataOpsError
 from dataops.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
 from dataops.warehouse import Connection, EmbeddedPostgres, port_is_free, resolve
@@ -62,6 +63,10 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"embedded PostgreSQL running on port {port}" if port else "stopped")
     elif args.action == "url":
         print(resolve().url(hide_password=not args.show_password))
+    elif args.action == "roles":
+        from dataops import roles
+
+        return roles.cmd_roles(resolve(), show_password=args.show_password)
     elif args.action == "psql":
         conn = resolve()
         psql = _psql_binary()
@@ -304,17 +309,24 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             f"port {args.port} on {args.host} is already in use; "
             f"choose another with --port (or DASHBOARD_PORT=... make demo)"
         )
+    from dashboards.auth import credentials_from_env
+
+    protected = credentials_from_env() is not None
     conn = resolve()
     conn.connect().close()
-    env = {**os.environ, "DATABASE_URL": conn.url()}
+    reader = _dashboard_connection(conn)
+    env = {**os.environ, "DATABASE_URL": reader.url()}
     url = f"http://{args.host}:{args.port}"
-    say(f"dashboard at {url} (Ctrl+C to stop)")
+    say(
+        f"dashboard at {url} as database user {reader.user}"
+        f"{', basic auth on' if protected else ''} (Ctrl+C to stop)"
+    )
     print(url, flush=True)
     if args.debug:
-        from dashboards.app import create_app
+        os.environ["DATABASE_URL"] = reader.url()
+        from dashboards.app import app
 
-        os.environ["DATABASE_URL"] = conn.url()
-        create_app().run(host=args.host, port=args.port, debug=True)
+        app.run(host=args.host, port=args.port, debug=True)
         return 0
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
@@ -329,10 +341,26 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         "warning",
         "dashboards.app:server",
     ]
-    try:
-        return subprocess.call(command, cwd=REPO_ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+    # gunicorn takes this process over, so a stop signal (Ctrl+C, a supervisor's or a test's
+    # SIGTERM) reaches the server itself and no worker outlives the command
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(REPO_ROOT)
+    os.execve(str(gunicorn), command, env)  # noqa: S606 - a fixed command, no shell
+    return 0  # not reached
+
+
+def _dashboard_connection(conn: Connection) -> Connection:
+    """The connection the dashboard reads with: the read-only reporter role where the project
+    defines roles (`dataops.roles`), else the warehouse connection itself."""
+    import importlib.util
+
+    if importlib.util.find_spec("dataops.roles") is None:
+        return conn
+    from dataops import roles
+
+    roles.ensure_roles(conn)
+    return roles.role_connection(conn, "reporter")
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -350,8 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = sub.add_parser("db", help="start, stop or reach the warehouse")
-    db.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
-    db.add_argument("--show-password", action="store_true", help="url: print the password")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "psql", "roles"])
+    db.add_argument("--show-password", action="store_true", help="url, roles: print passwords")
     db.add_argument("psql_args", nargs=argparse.REMAINDER, help="psql: arguments for psql")
     db.set_defaults(func=cmd_db)
 
@@ -395,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbt_cmd = sub.add_parser("dbt", help="run any dbt command against the warehouse")
     dbt_cmd.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt_cmd.set_defaults(func=cmd_dbt)
+
+    ci.register(sub)
+    conventions.register(sub)
+    docs.register(sub)
     return parser
 
 
@@ -449,6 +481,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "dbt_args", None) and args.dbt_args[0] == "--":
         args.dbt_args = args.dbt_args[1:]
+    if args.command == "db" and args.action != "psql":
+        # everything after the action lands in psql_args; only psql takes free arguments
+        extra = [arg for arg in args.psql_args if arg != "--show-password"]
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.show_password = args.show_password or "--show-password" in args.psql_args
     _prepare_environment()
     try:
         if args.command in RECORDED_COMMANDS:

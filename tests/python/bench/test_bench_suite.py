@@ -1,0 +1,79 @@
+"""The benchmark code runs at a tiny scale and produces every figure; speed is never asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench.run import DESCRIPTIONS, markdown, met
+from dataops.paths import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("bench-out")
+    work = tmp_path_factory.mktemp("bench-work")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scale",
+            "2000",
+            "--demo-orders",
+            "2000",
+            "--output",
+            str(out),
+            "--workdir",
+            str(work),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert (out / "latest.md").read_text() in completed.stdout
+    return json.loads((out / "latest.json").read_text())
+
+
+def test_every_figure_is_measured(results: dict) -> None:
+    assert results["scale_orders"] == 2000
+    assert set(results["figures"]) >= set(DESCRIPTIONS)
+    for figure_id, entry in results["figures"].items():
+        assert "not_measured" not in entry, figure_id
+        assert entry["value_s"] > 0, figure_id
+        if entry.get("ratio") is not None:  # a ratio against an anchor of the same run
+            assert entry["anchor_s"] > 0, figure_id
+            assert entry["ratio"] > 0, figure_id
+        else:  # an absolute figure carries its own target
+            assert entry.get("target_s") or entry.get("target_peak_mib"), figure_id
+        if entry.get("peak_mib") is not None:
+            assert entry["peak_mib"] > 0, figure_id
+
+
+def test_stages_report_time_and_memory(results: dict) -> None:
+    assert set(results["stages"]) >= {"generate", "ingest", "dbt_build"}
+    assert all(stage["peak_mib"] > 10 for stage in results["stages"].values())
+
+
+def test_the_table_says_when_a_target_is_missed() -> None:
+    missed = {"ratio": 3.0, "target": 2.0, "value_s": 3.0, "anchor_s": 1.0, "peak_mib": 1.0}
+    kept = {"ratio": 1.0, "target": 2.0, "value_s": 1.0, "anchor_s": 1.0, "peak_mib": 1.0}
+    assert (met(missed), met(kept)) == ("NO", "yes")
+    assert met({"value_s": 130.0, "target_s": 120.0}) == "NO"
+    table = markdown(
+        {
+            "scale_orders": 10,
+            "measured_at": "now",
+            "machine": {"cpus": 2},
+            "figures": {"B3": missed},
+            "stages": {},
+        }
+    )
+    assert "| B3 |" in table and "| NO |" in table
