@@ -21,7 +21,7 @@ import dash
 import plotly.io
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboards import auth, data, figures
+from dashboards import auth, data, figures, report
 from dashboards.components import FILTERS_STORE
 from dashboards.filters import DEFAULT_DAYS, DateRange, Filters, InvalidFilters
 
@@ -123,6 +123,14 @@ def shell(pages: list[dict[str, Any]]) -> html.Div:
                         className="filter",
                     ),
                     html.Span(id="shell-as-of", className="badge", title="How fresh the data is"),
+                    html.A(
+                        "Report a data issue",
+                        id="shell-report-issue",
+                        className="report-link",
+                        target="_blank",
+                        rel="noopener noreferrer",
+                        href=report.repository_url(),
+                    ),
                 ],
                 className="filters",
                 id="shell-filters",
@@ -207,6 +215,21 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
         [Output(nav_id(page), "className") for page in pages],
         Input("shell-url", "pathname"),
     )
+
+    @app.callback(
+        Output("shell-report-issue", "href"),
+        Input("shell-url", "pathname"),
+        Input("shell-url", "search"),
+        Input("shell-as-of", "children"),
+    )
+    def report_link(pathname: Any, search: Any, as_of: Any) -> str:
+        """The prefilled issue for what is on screen now."""
+        return report.issue_link(
+            pathname if isinstance(pathname, str) else None,
+            search if isinstance(search, str) else None,
+            as_of if isinstance(as_of, str) else "",
+            data.latest_test_status(),
+        )
 
     @app.callback(
         Output("shell-noop", "children"),

@@ -773,3 +773,54 @@ def mart_freshness() -> list[Row]:
             found = [{"latest_day": None, "row_count": None}]
         rows.append({"mart": mart, **found[0]})
     return rows
+
+
+# -- data health ------------------------------------------------------------------------------
+
+HEALTH_RUNS_SHOWN = 60
+
+
+def _uncached(template: str, params: dict[str, Any] | None = None) -> list[Row]:
+    """The run-history marts are views recorded after each build, so they skip the cache."""
+    statement = sql.SQL(template).format(marts=sql.Identifier(marts_schema()))
+    return _execute(statement, params or {})
+
+
+def health() -> dict[str, list[Row]]:
+    """Sources' freshness, the latest runs, and the latest row-count check of each table."""
+    return {
+        "sources": _uncached(
+            "select source_name, table_name, freshness_status, age_hours, warn_after_hours,"
+            " error_after_hours, last_successful_load_at from {marts}.rpt_data_health_sources"
+            " order by source_name, table_name"
+        ),
+        "runs": _uncached(
+            "select * from (select run_id, started_at, run_status, tests_passed, tests_failed,"
+            " rows_loaded, rows_rejected, build_duration_s"
+            " from {marts}.rpt_data_health_runs order by started_at desc limit %(limit)s)"
+            " as recent order by started_at",
+            {"limit": HEALTH_RUNS_SHOWN},
+        ),
+        "row_counts": _uncached(
+            "select source_name, table_name, rows_loaded, median_previous_7, deviation_ratio,"
+            " is_anomaly from (select checks.*, row_number() over (partition by source_name,"
+            " table_name order by started_at desc) as recency"
+            " from {marts}.rpt_data_health_row_counts as checks) as ranked"
+            " where recency = 1 order by is_anomaly desc, source_name, table_name"
+        ),
+    }
+
+
+def latest_test_status() -> str:
+    """'12 passed, 0 failed (run …)' for the latest run, for issue reports."""
+    try:
+        rows = _uncached(
+            "select run_id, tests_passed, tests_failed from {marts}.rpt_data_health_runs"
+            " order by started_at desc limit 1"
+        )
+    except DataUnavailable:
+        return "unknown"
+    if not rows:
+        return "no run recorded"
+    row = rows[0]
+    return f"{row['tests_passed']} passed, {row['tests_failed']} failed (run {row['run_id']})"

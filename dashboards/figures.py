@@ -439,3 +439,43 @@ CHANNEL_LABELS = {
 
 def channel_label(code: str) -> str:
     return CHANNEL_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def tests_over_time(runs: Sequence[dict[str, Any]]) -> Figure:
+    """dbt tests passed and failed per run."""
+    started = _dates(runs, "started_at")
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": started,
+                "y": _floats(runs, "tests_passed"),
+                "name": "passed",
+                "marker": {"color": "#2e7d32"},
+            },
+            {
+                "type": "bar",
+                "x": started,
+                "y": _floats(runs, "tests_failed"),
+                "name": "failed",
+                "marker": {"color": "#c62828"},
+            },
+        ],
+        "layout": _layout(barmode="stack", yaxis={"title": "tests", "rangemode": "tozero"}),
+    }
+
+
+def runs_over_time(runs: Sequence[dict[str, Any]], column: str, title: str) -> Figure:
+    """One measure per run: rejected rows, build seconds."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": _dates(runs, "started_at"),
+                "y": _floats(runs, column),
+                "name": title,
+            }
+        ],
+        "layout": _layout(showlegend=False, yaxis={"title": title, "rangemode": "tozero"}),
+    }

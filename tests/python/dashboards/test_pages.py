@@ -369,15 +369,50 @@ def test_the_table_behind_a_chart_downloads_as_csv(
     assert len(table) == built_warehouse.scalar(statement, (START, END))
 
 
-def test_the_data_health_page_lists_every_reporting_mart(
+def test_the_data_health_page_shows_sources_and_runs_from_the_history(
     dashboard: Dashboard, built_warehouse: Warehouse
 ) -> None:
-    out = dashboard.call("health-marts.children", {"shell-url.pathname": "/health"})
-    table = str(out["health-marts"]["children"])
-    for mart in ("rpt_revenue_daily", "rpt_product_sales_daily", "rpt_marketing_daily"):
-        assert mart in table
-    count = built_warehouse.scalar("select count(*) from marts.rpt_revenue_daily")
-    assert figures.count(count) in table
+    out = dashboard.call("health-sources.children", {"shell-url.pathname": "/health"})
+    table = str(out["health-sources"]["children"])
+    tables = built_warehouse.scalar(
+        "select count(*) from marts.rpt_data_health_sources where freshness_status = 'pass'"
+    )
+    assert tables >= 5 and table.count("'pass'") == tables
+    assert "shop.orders" in table and "ecb.euro_rates" in table
+    tests = out["health-tests-chart"]["figure"]["data"]
+    latest_passed = built_warehouse.scalar(
+        "select tests_passed from marts.rpt_data_health_runs order by started_at desc limit 1"
+    )
+    assert tests[0]["name"] == "passed" and tests[0]["y"][-1] == latest_passed
+
+
+def test_a_stale_source_turns_red_on_the_data_health_page(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    w = built_warehouse
+    w.execute(
+        "create table raw_ecb._loads_kept as select load_id, inserted_at from raw_ecb._dlt_loads"
+    )
+    w.execute("update raw_ecb._dlt_loads set inserted_at = inserted_at - interval '10 days'")
+    try:
+        w.dataops("freshness", check=False)
+        out = dashboard.call("health-sources.children", {"shell-url.pathname": "/health"})
+    finally:
+        w.execute(
+            "update raw_ecb._dlt_loads set inserted_at = kept.inserted_at"
+            " from raw_ecb._loads_kept as kept where kept.load_id = _dlt_loads.load_id"
+        )
+        w.execute("drop table raw_ecb._loads_kept")
+        w.dataops("freshness")
+    rows = out["health-sources"]["children"]["props"]["children"][1]["props"]["children"]
+    cells = {}
+    for row in rows:
+        name_cell, status_cell = row["props"]["children"][:2]  # <td><code>, <td><span>
+        name = name_cell["props"]["children"]["props"]["children"]
+        cells[name] = status_cell["props"]["children"]["props"]
+    assert cells["ecb.euro_rates"]["children"] == "error"
+    assert "status-bad" in cells["ecb.euro_rates"]["className"]
+    assert cells["shop.orders"]["className"] == "status status-ok"
 
 
 # -- the shell: a view is a link --------------------------------------------------------------
@@ -431,3 +466,41 @@ def test_an_unchanged_view_does_not_refresh_the_pages(dashboard: Dashboard) -> N
     again = shell(dashboard, "?start=2025-01-10&end=2025-02-20", first["filters-store"]["data"])
     # no store update means no page callback runs again
     assert "filters-store" not in again
+
+
+def test_every_page_links_to_a_prefilled_data_issue(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from dashboards.report import DEFAULT_REPOSITORY, MARTS_BY_PAGE
+
+    passed = built_warehouse.scalar(
+        "select tests_passed from marts.rpt_data_health_runs order by started_at desc limit 1"
+    )
+    for page, marts in MARTS_BY_PAGE.items():
+        out = dashboard.call(
+            "shell-report-issue.href",
+            {
+                "shell-url.pathname": page,
+                "shell-url.search": "?start=2025-01-10&end=2025-02-20&country=DE",
+                "shell-as-of.children": "Data as of 24 Nov 2026",
+            },
+        )
+        link = urlsplit(out["shell-report-issue"]["href"])
+        assert f"{link.scheme}://{link.netloc}{link.path}" == f"{DEFAULT_REPOSITORY}/issues/new"
+        fields = parse_qs(link.query)
+        assert fields["title"] == [f"Data issue on {page}"]
+        body = fields["body"][0]
+        assert f"`{page}?start=2025-01-10&end=2025-02-20&country=DE`" in body
+        assert all(f"`{mart}`" in body for mart in marts)
+        assert "data as of: Data as of 24 Nov 2026" in body
+        assert f"latest tests: {passed} passed, 0 failed" in body
+    # a page that does not exist is reported against the overview, not echoed back
+    out = dashboard.call(
+        "shell-report-issue.href",
+        {"shell-url.pathname": "/<script>", "shell-url.search": "", "shell-as-of.children": ""},
+    )
+    assert parse_qs(urlsplit(out["shell-report-issue"]["href"]).query)["title"] == [
+        "Data issue on /"
+    ]
