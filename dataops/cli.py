@@ -169,7 +169,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             record_history(
                 conn,
                 "ingestion_tables",
-                observability.ingestion_rows(name, counts, {}, started, None),
+                observability.ingestion_rows(
+                    name,
+                    {table: rows for table, rows in counts.items() if table != "_rejected_rows"},
+                    rejected_since(conn, name, started) if counts.get("_rejected_rows") else {},
+                    started,
+                    None,
+                ),
             )
             loaded = (
                 ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
@@ -187,6 +193,26 @@ def checked_sources(requested: Sequence[str]) -> list[str]:
     if unknown:
         raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
     return list(requested) or list(SOURCES)
+
+
+def rejected_since(conn: Connection, source: str, started: object) -> dict[str, int]:
+    """Rows quarantined per table by the loads of `source` completed since `started`."""
+    from psycopg2 import sql
+
+    schema = sql.Identifier(f"raw_{source}")
+    statement = sql.SQL(
+        "select rejected.table_name, count(*) from {}._rejected_rows as rejected"
+        " join {}._dlt_loads as loads on rejected._dlt_load_id = loads.load_id"
+        " where loads.inserted_at >= %s and rejected._is_marker is not true"
+        " group by rejected.table_name"
+    ).format(schema, schema)
+    connection = conn.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, (started,))
+            return {str(table): int(rows) for table, rows in cursor.fetchall()}
+    finally:
+        connection.close()
 
 
 def record_history(conn: Connection, table: str, rows: list[dict]) -> None:

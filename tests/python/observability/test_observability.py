@@ -182,3 +182,30 @@ def test_a_row_count_far_below_the_median_is_flagged(built_warehouse: Warehouse)
         w.execute("delete from observability.ingestion_tables where table_name = 'anomaly_probe'")
     assert flagged == "probe-6"
     assert "ANOMALY shop.anomaly_probe: 8 rows against a median of 100.0" in status.stdout
+
+
+def test_rejected_rows_are_recorded_per_table(built_warehouse: Warehouse) -> None:
+    w = built_warehouse
+    landing = w.state_dir / "demo" / "landing" / "marketing_spend"
+    (landing / "probe_rejects.csv").write_text(
+        "spend_date,channel,campaign,spend_eur,impressions,clicks\n"
+        "2031-01-01,affiliate,probe,1.00,10,1\n"
+        "2031-01-01,email,probe,not-a-number,10,1\n"
+        "2031-01-02,affiliate,probe,2.00,10,1\n"
+    )
+    run_id = f"rejects-{uuid.uuid4().hex[:6]}"
+    w.dataops(
+        "ingest", "landing", DATAOPS_RUN_ID=run_id, SOURCES__LANDING__MAX_REJECTED_SHARE="0.9"
+    )
+    recorded = w.scalar(
+        "select string_agg(table_name || ':' || rows_loaded || ':' || rows_rejected, ',')"
+        " from observability.ingestion_tables where run_id = %s",
+        (run_id,),
+    )
+    assert recorded == "marketing_spend:2:1"
+    assert (
+        w.scalar(
+            "select rows_rejected from marts.rpt_data_health_runs where run_id = %s", (run_id,)
+        )
+        == 1
+    )
