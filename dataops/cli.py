@@ -177,6 +177,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     None,
                 ),
             )
+            analyze_schema(conn, f"raw_{name}")
             loaded = (
                 ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
             )
@@ -193,6 +194,28 @@ def checked_sources(requested: Sequence[str]) -> list[str]:
     if unknown:
         raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
     return list(requested) or list(SOURCES)
+
+
+def analyze_schema(conn: Connection, schema: str) -> None:
+    """Refresh the planner's statistics of a raw schema right after a load.
+
+    Autovacuum gets there eventually; until it does, the staging views' filter on dlt's small
+    `_dlt_loads` table is estimated so badly that joins over them take minutes instead of
+    fractions of a second.
+    """
+    from psycopg2 import sql
+
+    connection = conn.connect()
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("select tablename from pg_tables where schemaname = %s", (schema,))
+            for (table,) in cursor.fetchall():
+                cursor.execute(
+                    sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+                )
+    finally:
+        connection.close()
 
 
 def rejected_since(conn: Connection, source: str, started: object) -> dict[str, int]:
