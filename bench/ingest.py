@@ -290,9 +290,16 @@ def _figure(value: dict, anchor_seconds: float, target: float | None, rows: int)
 # -- the figures ------------------------------------------------------------------------------
 
 
-def run(scale_orders: int, workdir: Path, conn: Connection, *, memory_factor: int = 5) -> dict:
+def run(
+    scale_orders: int,
+    workdir: Path,
+    conn: Connection,
+    *,
+    memory_factor: int = 5,
+    files_only: bool = False,
+) -> dict:
     """B1 (CSV and Parquet files), B1m (memory on a file `memory_factor` times larger) and B2
-    (the API path), at `scale_orders` rows (orders for B2)."""
+    (the API path, left out with `files_only`), at `scale_orders` rows (orders for B2)."""
     workdir.mkdir(parents=True, exist_ok=True)
     rows = scale_orders
     data = sessions(rows)
@@ -337,6 +344,8 @@ def run(scale_orders: int, workdir: Path, conn: Connection, *, memory_factor: in
         "rows_loaded": _loaded(big),
     }
     (big_dir / "web_sessions" / "sessions.csv").unlink()
+    if files_only:
+        return figures
 
     shop_dir = workdir / "shop"
     orders_csv, lines_csv = write_shop(rows, shop_dir)
@@ -374,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
     parser.add_argument("--scale", type=int, default=1_000_000, help="rows (default 1,000,000)")
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / ".local" / "bench-ingest")
+    parser.add_argument("--files-only", action="store_true", help="only B1 and B1m")
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--arg", action="append", default=[], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -384,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.common import bench_warehouse
 
     with bench_warehouse(args.workdir) as w:
-        figures = run(args.scale, args.workdir, w.conn)
+        figures = run(args.scale, args.workdir, w.conn, files_only=args.files_only)
     print(table(figures))
     return 0
 

@@ -1,15 +1,19 @@
 """File drops in a landing location: CSV, JSON Lines, Parquet and Excel files, one table each.
 
 The location is a local folder or any fsspec URL (`s3://…`, `gs://…`). Files are listed
-incrementally by modification time, so each file is read once; a corrected file dropped
-again (a newer modification time) replaces every row of its earlier version: the tables are
-merged with delete-insert on `_source_file` as well as on the primary key, so rows missing
-from the corrected file disappear too. Files whose names start with a dot are ignored, so a
-writer can upload under a temporary name and rename.
+incrementally by modification time, so each file is read once. Files whose names start with a
+dot are ignored, so a writer can upload under a temporary name and rename.
 
-Files stream into Arrow (see `ingestion.readers`) and load as Parquet through ADBC, the fast
-path into PostgreSQL. Records that do not fit a table's declared columns go to
-`raw_landing._rejected_rows` with file, line and error; a corrected file replaces those too.
+Files stream into Arrow (see `ingestion.readers`) and load as Parquet through ADBC straight
+into the raw table: the tables are append-only, with no staging copy and no merge, because
+that is the fast path into PostgreSQL. Each row carries `_source_file` and `_dlt_load_id`,
+and every file read adds one row to `_loaded_files` (table, file, modification time, rows
+loaded, rows rejected, load) in the same load. So raw keeps every version of a file, and
+staging keeps, per file, only the rows of its newest completed load: a corrected file
+dropped again replaces every row of its earlier version, even when it has no rows at all.
+
+Records that do not fit a table's declared columns go to `raw_landing._rejected_rows` with
+file, line and error; they are merged on the file, so a corrected file replaces those in raw.
 """
 
 from collections.abc import Iterator
@@ -24,6 +28,14 @@ from ingestion import quarantine
 from ingestion.readers import UNREADABLE, Batch, FileTable, read_file
 
 SOURCE_FILE = "_source_file"
+LOADED_FILES = "_loaded_files"
+LOADED_FILE_COLUMNS: dict[str, dict[str, Any]] = {
+    "table_name": {"data_type": "text", "nullable": False},
+    "source_file": {"data_type": "text", "nullable": False},
+    "modified_at": {"data_type": "timestamp"},
+    "row_count": {"data_type": "bigint", "nullable": False},
+    "rejected_count": {"data_type": "bigint", "nullable": False},
+}
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 FILES: tuple[FileTable, ...] = (
@@ -97,6 +109,15 @@ def _batches(item: FileItemDict, table: FileTable) -> Iterator[Batch]:
         yield from read_file(handle, table, origin)
 
 
+def _with_source_file(data: pa.Table, origin: str) -> pa.Table:
+    """The rows with the file they came from, dictionary-encoded: one copy of the name."""
+    zeros = pa.Array.from_buffers(
+        pa.int8(), data.num_rows, [None, pa.py_buffer(bytes(data.num_rows))]
+    )
+    names = pa.DictionaryArray.from_arrays(zeros, pa.array([origin], pa.string()))
+    return data.append_column(pa.field(SOURCE_FILE, names.type, nullable=False), names)
+
+
 def _file_table(table: FileTable, bucket_url: str) -> Any:
     listing = filesystem(
         bucket_url=bucket_url,
@@ -108,31 +129,45 @@ def _file_table(table: FileTable, bucket_url: str) -> Any:
         lambda item: not PurePosixPath(item["relative_path"]).name.startswith("."), insert_at=1
     )
 
-    # Merged on the file alone: a primary-key merge too would make the delete an OR-join
-    # that cannot be hashed, slower with every row in raw. A key repeated in another file
-    # loads twice and fails the staging model's unique test, rather than vanishing.
-    @dlt.transformer(
-        name=table.name,
-        merge_key=SOURCE_FILE,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-    )
+    # Appended, never merged: a file's earlier versions stay in raw and staging reads the
+    # newest completed one (see `_loaded_files`). A key repeated in another file loads twice
+    # and fails the staging model's unique test, rather than vanishing.
+    @dlt.transformer(name=table.name, write_disposition="append")
     def read_files(items: list[FileItemDict]) -> Iterator[Any]:
         for item in items:
             origin = item["relative_path"]
             yield quarantine.route([quarantine.marker(table.name, origin)])
+            loaded = rejected = 0
             for batch in _batches(item, table):
                 if batch.table is not None:
-                    yield batch.table.append_column(
-                        pa.field(SOURCE_FILE, pa.string(), nullable=False),
-                        pa.repeat(origin, batch.table.num_rows),
-                    )
+                    loaded += batch.table.num_rows
+                    yield _with_source_file(batch.table, origin)
                 if batch.rejects:
+                    rejected += len(batch.rejects)
                     yield quarantine.route(batch.rejects)
+            record = {
+                "table_name": table.name,
+                "source_file": origin,
+                "modified_at": item["modification_date"],
+                "row_count": loaded,
+                "rejected_count": rejected,
+            }
+            yield dlt.mark.with_table_name([record], LOADED_FILES)
 
-    return quarantine.attach(listing | read_files, replace_by_origin=True)
+    resource = listing | read_files
+    quarantine.attach(resource, replace_by_origin=True)
+    resource.apply_hints(
+        table_name=LOADED_FILES,
+        create_table_variant=True,
+        write_disposition="append",
+        primary_key="",
+        merge_key="",
+        columns=LOADED_FILE_COLUMNS,
+    )
+    return resource
 
 
 @dlt.source(name="landing", schema_contract=FROZEN_TYPES)
 def landing_source(bucket_url: str = dlt.config.value) -> Any:
-    """One table per kind of file drop, and `_rejected_rows`."""
+    """One table per kind of file drop, `_loaded_files` and `_rejected_rows`."""
     return [_file_table(table, bucket_url) for table in FILES]

@@ -5,6 +5,10 @@ the same load have committed; it then kills `dataops ingest shop` with SIGKILL, 
 or an out-of-memory kill would. Staging must show none of the dead load's rows; the next run
 (with the local pipeline state kept, and again with it deleted, as on a fresh CI runner)
 must bring staging to exactly the shop's records.
+
+The landing files get the same treatment, blocked on `raw_landing._loaded_files` after the
+rows of a corrected file have committed: staging keeps showing the file's earlier version
+until a load of the new one completes, and then shows it once.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from ingest_support import DemoShop, raw_keys, rows
@@ -146,3 +151,95 @@ def test_a_load_killed_midway_leaves_staging_exactly_once_after_the_next_run(
 
     assert_staging_is_the_shop(w, shop)
     assert len(rows(w, "select load_id from raw_shop._dlt_loads where status = 0")) > len(completed)
+
+
+# -- landing files ------------------------------------------------------------------------------
+
+SPEND_HEADER = "spend_date,channel,campaign,spend_eur,impressions,clicks\n"
+
+
+def staged_spend(w: Warehouse) -> list[tuple[str, float]]:
+    """Build the landing staging models; (campaign, spend) in staging, with repeats."""
+    built = w.dataops(
+        "dbt",
+        "run",
+        "--select",
+        "stg_landing__loaded_files",
+        "stg_landing__marketing_spend",
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    return sorted(
+        (campaign, float(spend))
+        for campaign, spend in rows(
+            w, "select campaign, spend_eur from staging.stg_landing__marketing_spend"
+        )
+    )
+
+
+def kill_landing_mid_load(w: Warehouse, env: dict[str, str]) -> None:
+    """Run the landing ingestion until its rows are committed but the load is blocked on
+    `_loaded_files`, then SIGKILL it."""
+    blocker = w.conn.connect()
+    try:
+        with blocker.cursor() as cursor:
+            cursor.execute("lock table raw_landing._loaded_files in access exclusive mode")
+        process = subprocess.Popen(
+            [DATAOPS, "ingest", "landing"],
+            cwd=REPO_ROOT,
+            env=w.env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        incomplete = (
+            "select count(*) from raw_landing.marketing_spend where _dlt_load_id not in"
+            " (select load_id from raw_landing._dlt_loads where status = 0)"
+        )
+        try:
+            started = time.monotonic()
+            while not (blocked_backends(w) and rows(w, incomplete)[0][0]):
+                if process.poll() is not None:
+                    pytest.fail(f"ingestion ended before it blocked: {process.stderr.read()}")
+                if time.monotonic() - started > DEADLINE_SECONDS:
+                    pytest.fail("the load never reached the locked table")
+                time.sleep(0.1)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            process.stderr.close()
+        for pid in blocked_backends(w):
+            rows(w, "select pg_terminate_backend(%s)", (pid,))
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+@pytest.mark.parametrize("local_state", ["kept", "deleted"])
+def test_a_landing_load_killed_midway_shows_each_file_once_after_the_next_run(
+    fresh_warehouse: Warehouse, tmp_path: Path, local_state: str
+) -> None:
+    w = fresh_warehouse
+    folder = tmp_path / "landing" / "marketing_spend"
+    folder.mkdir(parents=True)
+    env = {"SOURCES__LANDING__BUCKET_URL": folder.parent.as_uri()}
+    day1 = folder / "day1.csv"
+    day1.write_text(SPEND_HEADER + "2025-01-01,email,a,1.00,1,1\n2025-01-01,email,b,2.00,2,2\n")
+    w.dataops("ingest", "landing", **env)
+    assert staged_spend(w) == [("a", 1.0), ("b", 2.0)]
+
+    # a corrected day1 and a new day2, whose rows commit before the load is killed
+    day1.write_text(SPEND_HEADER + "2025-01-01,email,a,1.50,1,1\n2025-01-01,email,c,3.00,3,3\n")
+    later = day1.stat().st_mtime + 60
+    os.utime(day1, (later, later))
+    (folder / "day2.csv").write_text(SPEND_HEADER + "2025-01-02,email,x,9.00,9,9\n")
+    kill_landing_mid_load(w, env)
+
+    assert rows(w, "select count(*) from raw_landing.marketing_spend")[0][0] > 2
+    assert staged_spend(w) == [("a", 1.0), ("b", 2.0)]  # the dead load is invisible
+
+    if local_state == "deleted":
+        shutil.rmtree(w.state_dir / "dlt")
+    w.dataops("ingest", "landing", **env)
+
+    assert staged_spend(w) == [("a", 1.5), ("c", 3.0), ("x", 9.0)]

@@ -11,6 +11,7 @@ import io
 import json
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -218,6 +219,16 @@ def test_more_rejects_than_allowed_turn_the_run_red_after_loading(
     assert_good_rows_loaded(fresh_warehouse)
 
 
+STAGED_SPEND = ("stg_landing__loaded_files", "stg_landing__marketing_spend")
+
+
+def staged_campaigns(w: Warehouse) -> list[str]:
+    """Build the landing staging models; the campaigns in staging, with repeats."""
+    built = w.dataops("dbt", "run", "--select", *STAGED_SPEND, check=False)
+    assert built.returncode == 0, built.stdout[-3000:]
+    return [row[0] for row in rows(w, "select campaign from staging.stg_landing__marketing_spend")]
+
+
 def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_once(
     fresh_warehouse: Warehouse, tmp_path: Path
 ) -> None:
@@ -234,8 +245,11 @@ def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_onc
         age=60,
     )
     drop(folder, "marketing_spend/day2.csv", SPEND_HEADER + "2025-01-02,email,x,9.00,90,9\n")
+    emptied = drop(
+        folder, "marketing_spend/day4.csv", SPEND_HEADER + "2025-01-04,email,z,1.00,1,1\n"
+    )
     ingest(w, folder)
-    assert raw_keys(w, "raw_landing.marketing_spend", "campaign") == {"a", "b", "d", "x"}
+    assert sorted(staged_campaigns(w)) == ["a", "b", "d", "x", "z"]
     assert set(rejects(w)) == {("marketing_spend/day1.csv", 4)}
     day2_load = rows(w, "select _dlt_load_id from raw_landing.marketing_spend where campaign='x'")
 
@@ -243,24 +257,35 @@ def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_onc
         SPEND_HEADER + "2025-01-01,email,a,1.50,10,1\n" + "2025-01-01,email,c,3.00,30,3\n"
     )
     touch_later(first, 120)
+    emptied.write_text(SPEND_HEADER)  # corrected to no rows at all
+    touch_later(emptied, 120)
     drop(folder, "marketing_spend/day3.csv", SPEND_HEADER + "2025-01-03,email,y,1.00,1,1\n")
     ingest(w, folder)
 
-    # the second load read day1 again and day3, not day2
+    # the second load read day1, day3 and day4 again, not day2
     latest = rows(
         w,
-        "select distinct _source_file from raw_landing.marketing_spend where _dlt_load_id ="
-        " (select max(load_id) from raw_landing._dlt_loads)",
+        "select source_file, row_count, rejected_count from raw_landing._loaded_files"
+        " where _dlt_load_id = (select max(load_id) from raw_landing._dlt_loads)",
     )
-    assert set(latest) == {("marketing_spend/day1.csv",), ("marketing_spend/day3.csv",)}
-    assert raw_keys(w, "raw_landing.marketing_spend", "campaign") == {"a", "c", "x", "y"}
-    assert rows(w, "select spend_eur from raw_landing.marketing_spend where campaign = 'a'") == [
-        (1.5,)
+    assert sorted(latest) == [
+        ("marketing_spend/day1.csv", 2, 0),
+        ("marketing_spend/day3.csv", 1, 0),
+        ("marketing_spend/day4.csv", 0, 0),
     ]
+    # staging shows each file's newest version, once; raw keeps the earlier ones
+    assert sorted(staged_campaigns(w)) == ["a", "c", "x", "y"]
+    assert rows(
+        w, "select spend_eur from staging.stg_landing__marketing_spend where campaign = 'a'"
+    ) == [(Decimal("1.50"),)]
+    assert rows(
+        w,
+        "select count(distinct _dlt_load_id) from raw_landing.marketing_spend where campaign = 'a'",
+    ) == [(2,)]
     assert rejects(w) == {}
-    assert rows(w, "select _dlt_load_id from raw_landing.marketing_spend where campaign='x'") == (
-        day2_load
-    )
+    assert rows(
+        w, "select load_id from staging.stg_landing__marketing_spend where campaign='x'"
+    ) == (day2_load)
 
 
 def test_new_columns_evolve_and_a_type_change_stops_the_load(
