@@ -39,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 from demo.generator import DB_FILENAME
 
 DEFAULT_TOKEN = "demo-token"  # noqa: S105 - the demo's published token, not a secret
@@ -583,7 +585,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(
         self, status: HTTPStatus, body: object, headers: Sequence[tuple[str, str]]
     ) -> None:
-        payload = json.dumps(body, separators=(",", ":")).encode()
+        payload = orjson.dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -331,6 +331,12 @@ class RecordValidator(ItemTransform[Any]):
         self.model = model
         self.seen = 0
 
+    def passed(self, count: int) -> Iterable[Any]:
+        """Count `count` records that were checked in bulk and all passed."""
+        if self.seen == 0:
+            yield route([marker(self.table_name, self.origin)])
+        self.seen += count
+
     def __call__(self, item: Any, meta: Any = None) -> Iterable[Any]:
         if self.seen == 0:
             yield route([marker(self.table_name, self.origin)])

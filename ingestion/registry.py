@@ -51,7 +51,7 @@ class Source:
 SOURCES: dict[str, Source] = {
     source.name: source
     for source in (
-        Source("shop", shop_source),
+        Source("shop", shop_source, loader_file_format="parquet"),
         Source("ecb", ecb_source),
         Source("landing", landing_source, loader_file_format="parquet"),
     )

@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'orders__line_items') }}
+    select * from {{ source('shop', 'order_line_items') }}
+    where {{ dlt_completed_loads('shop') }}
 
 ),
 
@@ -27,13 +28,13 @@ renamed as (
         orders.currency,
 
         ---------- load metadata
-        orders.load_id
+        source._dlt_load_id as load_id
 
     from source
 
-    -- line items of incomplete loads drop out with their order
+    -- lines of an order whose own load is incomplete drop out with it
     inner join orders
-        on source._dlt_parent_id = orders.dlt_row_id
+        on cast(source.order_id as bigint) = orders.order_id
 
 )
 

@@ -24,7 +24,6 @@ renamed as (
         cast(updated_at as timestamptz) as updated_at,
 
         ---------- load metadata
-        _dlt_id as dlt_row_id,
         _dlt_load_id as load_id
 
     from source

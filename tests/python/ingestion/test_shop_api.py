@@ -40,15 +40,19 @@ def assert_shop_loaded(
     loaded_lines = set(
         rows(
             w,
-            "select orders.order_id, items.line_number from raw_shop.orders__line_items as items"
-            " join raw_shop.orders as orders on items._dlt_parent_id = orders._dlt_id",
+            "select order_id, line_number from raw_shop.order_line_items",
         )
     )
     assert loaded_lines == expected_lines
+    duplicate_lines = rows(
+        w,
+        "select count(*) - count(distinct (order_id, line_number)) from raw_shop.order_line_items",
+    )[0][0]
+    assert duplicate_lines == 0
     orphans = rows(
         w,
-        "select count(*) from raw_shop.orders__line_items where _dlt_parent_id not in"
-        " (select _dlt_id from raw_shop.orders)",
+        "select count(*) from raw_shop.order_line_items where order_id not in"
+        " (select order_id from raw_shop.orders)",
     )[0][0]
     assert orphans == 0
 
@@ -72,7 +76,9 @@ def snapshot(w: Warehouse) -> dict[str, object]:
     }
     for table, key in SHOP_TABLES.items():
         result[table] = sorted(rows(w, f"select {key}, _dlt_load_id from raw_shop.{table}"))
-    result["lines"] = rows(w, "select count(*) from raw_shop.orders__line_items")[0][0]
+    result["lines"] = sorted(
+        rows(w, "select order_id, line_number, _dlt_load_id from raw_shop.order_line_items")
+    )
     return result
 
 

@@ -1,0 +1,247 @@
+"""API pages as Arrow tables: the fast path from a REST API into PostgreSQL.
+
+A page of records that passed their model (`ingestion.quarantine`) becomes one Arrow table,
+and one more per nested list: an order's line items become rows of a child table carrying
+the order's key and cursor. Arrow tables skip dlt's per-row normalizer and load as files;
+for Python dicts that normalizer costs many times the load itself.
+
+Declared fields get the model's types (a value the validator accepted in another form, such
+as `"12.5"` for a number, is converted the same way). Fields the model does not declare are
+typed by Arrow from their values (text when one page mixes types), so new fields evolve
+into raw and a field whose type changes meets dlt's frozen data-type contract. The step sits
+before the incremental step, which reads the cursor column of the tables.
+
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.extract.items_transform import ItemTransform
+
+from ingestion.quarantine import Field, Model, RecordValidator
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "text": pa.string(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+DLT_TYPES: dict[str, str] = {
+    "integer": "bigint",
+    "number": "double",
+    "text": "text",
+    "boolean": "bool",
+    "date": "date",
+    "timestamp": "timestamp",
+}
+# kinds that arrive as text and are parsed by Arrow; an empty string means no value
+_PARSED = frozenset({"date", "timestamp"})
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A list field whose elements load into a child table, keyed by the parent's key and
+    carrying the parent's cursor (so the incremental step treats both alike)."""
+
+    field: str
+    table_name: str
+    parent_key: str
+    parent_cursor: str
+
+
+def column_hints(model: Model, *, exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """dlt column hints with the model's data types, so both paths agree on every column."""
+    skip = set(exclude)
+    return {
+        name: {"data_type": DLT_TYPES[spec.kind]}
+        for name, spec in model.fields.items()
+        if spec.kind in DLT_TYPES and name not in skip
+    }
+
+
+Converter = Callable[[list[Any], Field], pa.Array]
+_LIST_OR_NONE = (list, type(None))
+# Arrow would coerce these where the model does not: bools are not numbers, numbers not text
+_STRICT_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "text": (str,),
+    "boolean": (bool,),
+    "date": (str,),
+    "timestamp": (str,),
+}
+
+
+def _strict(values: list[Any], spec: Field) -> pa.Array:
+    """The values as their declared kind, or an Arrow error if any is not already of it."""
+    allowed = _STRICT_TYPES[spec.kind] + (type(None),)
+    if not all(type(value) in allowed for value in values):
+        raise pa.ArrowTypeError(f"not all values are {spec.kind}")
+    array = _declared_parse(values, spec.kind)
+    if spec.kind == "number" and pc.all(pc.is_finite(array)).as_py() not in (True, None):
+        raise pa.ArrowInvalid("a number is not finite")
+    return array
+
+
+def _declared_parse(values: list[Any], kind: str) -> pa.Array:
+    if kind in _PARSED:
+        return pa.array([value or None for value in values], pa.string()).cast(ARROW_TYPES[kind])
+    return pa.array(values, ARROW_TYPES[kind])
+
+
+def _complete(table: pa.Table, model: Model) -> bool:
+    """Every required field of the model has a value in every row."""
+    return all(
+        table.column(name).null_count == 0
+        for name, spec in model.fields.items()
+        if spec.required and spec.kind in ARROW_TYPES
+    )
+
+
+def _declared(values: list[Any], spec: Field) -> pa.Array:
+    """The values of records the validator passed, as their declared kind."""
+    kind = spec.kind
+    try:
+        return _declared_parse(values, kind)
+    except _ARROW_ERRORS:
+        # forms the validator accepted by converting them: convert them the same way
+        return pa.array(
+            [None if value is None or value == "" else spec.convert(value) for value in values],
+            ARROW_TYPES[kind],
+        )
+
+
+def _undeclared(values: list[Any]) -> pa.Array:
+    """A field the model does not name, typed by Arrow; values of mixed types become text."""
+    try:
+        return pa.array(values)
+    except _ARROW_ERRORS:
+        return pa.array(
+            [
+                None if value is None else value if isinstance(value, str) else json.dumps(value)
+                for value in values
+            ],
+            pa.string(),
+        )
+
+
+def _table(
+    records: list[dict[str, Any]],
+    model: Model,
+    first: dict[str, pa.Array],
+    convert: Converter,
+    skip: str = "",
+) -> pa.Table:
+    """`first`'s columns (never null), the declared fields (never null when required), then
+    any undeclared ones."""
+    fields = [pa.field(name, array.type, nullable=False) for name, array in first.items()]
+    arrays = list(first.values())
+    for name, spec in model.fields.items():
+        if spec.kind in ARROW_TYPES:
+            arrays.append(convert([record.get(name) for record in records], spec))
+            fields.append(pa.field(name, ARROW_TYPES[spec.kind], nullable=not spec.required))
+    undeclared: dict[str, None] = {}
+    declared = model.fields.keys()
+    for record in records:
+        if not declared >= record.keys():
+            undeclared.update(dict.fromkeys(k for k in record if k not in declared))
+    for name in undeclared:
+        if name != skip and name not in first:
+            arrays.append(_undeclared([record.get(name) for record in records]))
+            fields.append(pa.field(name, arrays[-1].type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+class ArrowPages(ItemTransform[Any]):
+    """A resource step that checks each page against its model and turns it into Arrow tables.
+
+    The whole page is first converted strictly, column by column: values already of their
+    declared kind, required ones present. That is the common case, and it needs no look at
+    single records. A page that does not convert goes through `validator` record by record:
+    rejects are routed to `_rejected_rows`, the good records converted as the validator
+    accepted them. Items routed to another table pass through untouched.
+    """
+
+    def __init__(
+        self, model: Model, validator: RecordValidator, nested: Nested | None = None
+    ) -> None:
+        super().__init__(lambda item: item)
+        self.model = model
+        self.validator = validator
+        self.nested = nested
+        self.child = model.fields[nested.field].items if nested else None
+
+    def __call__(self, item: Any, meta: Any = None) -> Iterable[Any]:
+        if meta is not None or not isinstance(item, list) or not item:
+            yield item
+            return
+        try:
+            tables = self._strict(item)
+        except _ARROW_ERRORS:
+            tables = None
+        if tables is not None:
+            yield from self.validator.passed(len(item))
+            yield from self._emit(*tables)
+            return
+        for checked in self.validator(item):
+            if isinstance(checked, list):
+                yield from self._emit(*self._arrow(checked, _declared))
+            else:
+                yield checked
+
+    def _emit(self, parent: pa.Table, children: pa.Table | None) -> Iterable[Any]:
+        yield parent
+        if children is not None and children.num_rows and self.nested:
+            yield dlt.mark.with_table_name(children, self.nested.table_name)
+
+    def _strict(self, records: list[Any]) -> tuple[pa.Table, pa.Table | None] | None:
+        if not all(type(record) is dict for record in records):
+            return None
+        nested = self.nested
+        if nested and not all(
+            type(record.get(nested.field)) in _LIST_OR_NONE
+            and all(type(line) is dict for line in record.get(nested.field) or ())
+            for record in records
+        ):
+            return None
+        tables = self._arrow(records, _strict)
+        for table, model in ((tables[0], self.model), (tables[1], self.child)):
+            if table is not None and model is not None and not _complete(table, model):
+                return None
+        return tables
+
+    def _lines(self, records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+        assert self.nested is not None
+        field = self.nested.field
+        return [(record, line) for record in records for line in record.get(field) or ()]
+
+    def _arrow(
+        self, records: list[dict[str, Any]], convert: Converter
+    ) -> tuple[pa.Table, pa.Table | None]:
+        nested = self.nested
+        if nested is None or self.child is None:
+            return _table(records, self.model, {}, convert), None
+        parent = _table(records, self.model, {}, convert, skip=nested.field)
+        lines = self._lines(records)
+        first = {
+            nested.parent_key: convert(
+                [record[nested.parent_key] for record, _ in lines],
+                self.model.fields[nested.parent_key],
+            ),
+            nested.parent_cursor: convert(
+                [record.get(nested.parent_cursor) for record, _ in lines],
+                self.model.fields[nested.parent_cursor],
+            ),
+        }
+        children = _table([line for _, line in lines], self.child, first, convert)
+        return parent, children
