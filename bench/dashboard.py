@@ -15,11 +15,20 @@ trip through HTTP, gunicorn and Dash with no work in it. B6 is the slowest page'
 divided by the anchor's p95 (target 3x, and 100 ms); "B6 fresh" reports the fresh p95 beside
 it (target 100 ms). The first page load is Chromium's navigation timing (load event)
 for a cold browser, median of three.
+
+`make bench` builds a warehouse of its own for B6. To measure the dashboard on a warehouse
+that is already built (the one `dataops run` made, after changing only the marts):
+
+    python -m bench.dashboard [--requests N] [--workdir DIR]
+
+measures it on the warehouse `dataops.warehouse` resolves and prints the figures as JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -34,7 +43,7 @@ from typing import Any
 import requests
 
 from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection, free_port
+from dataops.warehouse import Connection, free_port, resolve
 
 REQUESTS = 200
 TARGETS = {"ratio": 3.0, "p95_ms": 100.0, "first_load_s": 1.0}
@@ -299,3 +308,20 @@ def _outputs(spec: str) -> list[str]:
 def _split(name: str) -> dict[str, str]:
     component, prop = name.rsplit(".", 1)
     return {"id": component, "property": prop}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.dashboard",
+        description="B6 on the warehouse that is already built (DATABASE_URL, PG*, or embedded)",
+    )
+    parser.add_argument("--requests", type=int, default=REQUESTS, help="per callback")
+    parser.add_argument("--workdir", type=Path, default=REPO_ROOT / ".local" / "bench-dashboard")
+    args = parser.parse_args(argv)
+    figures = run(args.workdir, resolve(), args.requests)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -472,7 +472,7 @@ def sales_by_category(filters: Filters) -> list[Row]:
             category,
             sum(units_sold) as units_sold,
             sum(net_revenue_eur) as net_revenue_eur
-        from {marts}.rpt_product_sales_daily
+        from {marts}.rpt_category_sales_daily
         where sales_date between %(start)s and %(end)s
         {segment}
         group by category
@@ -671,79 +671,75 @@ TOP_PRODUCTS = 15
 def product_sales(filters: Filters) -> dict[str, list[Row]]:
     """The best-selling products by net revenue, and every category, with return rates.
 
-    One statement, so the product mart (the finest of the marts) is scanned once.
+    Each comes from the smallest mart that holds its answer; they all sum the same order
+    lines, so which one answers never changes a figure.
     """
-    rows = query(
-        """
-        with
+    categories = sorted(
+        _returns_by_category(filters),
+        key=lambda row: (-(row["return_rate"] or -1), row["category"]),
+    )
+    return {"top": _top_products(filters), "categories": categories}
 
-        per_product as (
 
+def _top_products(filters: Filters) -> list[Row]:
+    """Without country or channel filters, from the totals per product and day; with either,
+    from the product rollup, which is stored and indexed by country, channel and day."""
+    if not (filters.countries or filters.channels):
+        return query(
+            """
             select
                 product_id,
                 product_name,
                 category,
                 sum(units_sold) as units_sold,
                 sum(units_returned) as units_returned,
-                sum(net_revenue_eur) as net_revenue_eur
-            from {marts}.rpt_product_sales_daily
+                sum(net_revenue_eur) as net_revenue_eur,
+                cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
+            from {marts}.rpt_product_totals_daily
             where sales_date between %(start)s and %(end)s
-                {segment}
             group by product_id, product_name, category
-
-        ),
-
-        top_products as (
-
-            select 'product' as level, *
-            from per_product
             order by net_revenue_eur desc, product_id
             limit %(limit)s
-
-        ),
-
-        per_category as (
-
-            select
-                'category' as level,
-                null::bigint as product_id,
-                null as product_name,
-                category,
-                sum(units_sold) as units_sold,
-                sum(units_returned) as units_returned,
-                sum(net_revenue_eur) as net_revenue_eur
-            from per_product
-            group by category
-
-        ),
-
-        both_levels as (
-
-            select * from top_products
-            union all
-            select * from per_category
-
+            """,
+            _params(filters, limit=TOP_PRODUCTS),
         )
-
+    return query(
+        """
         select
-            *,
-            cast(units_returned as numeric) / nullif(units_sold, 0) as return_rate
-        from both_levels
+            product_id,
+            product_name,
+            category,
+            sum(units_sold) as units_sold,
+            sum(units_returned) as units_returned,
+            sum(net_revenue_eur) as net_revenue_eur,
+            cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
+        from {marts}.rpt_product_sales_daily
+        where sales_date between %(start)s and %(end)s
+            {segment}
+        group by product_id, product_name, category
+        order by net_revenue_eur desc, product_id
+        limit %(limit)s
         """,
         _params(filters, limit=TOP_PRODUCTS),
     )
-    top = [row for row in rows if row["level"] == "product"]
-    categories = [row for row in rows if row["level"] == "category"]
-    top.sort(key=lambda row: (-row["net_revenue_eur"], row["product_id"]))
-    categories.sort(key=lambda row: (-(row["return_rate"] or -1), row["category"]))
-    return {
-        "top": [_without(row, "level") for row in top],
-        "categories": [_without(row, "level", "product_id", "product_name") for row in categories],
-    }
 
 
-def _without(row: Row, *columns: str) -> Row:
-    return {key: value for key, value in row.items() if key not in columns}
+def _returns_by_category(filters: Filters) -> list[Row]:
+    return query(
+        """
+        select
+            category,
+            sum(units_sold) as units_sold,
+            sum(units_returned) as units_returned,
+            sum(net_revenue_eur) as net_revenue_eur,
+            cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
+        from {marts}.rpt_category_sales_daily
+        where sales_date between %(start)s and %(end)s
+            {segment}
+        group by category
+        """,
+        _params(filters),
+    )
 
 
 # -- data health ------------------------------------------------------------------------------
@@ -753,6 +749,8 @@ def _without(row: Row, *columns: str) -> Row:
 DATED_MARTS = {
     "rpt_revenue_daily": "revenue_date",
     "rpt_product_sales_daily": "sales_date",
+    "rpt_product_totals_daily": "sales_date",
+    "rpt_category_sales_daily": "sales_date",
     "rpt_marketing_daily": "spend_date",
     "rpt_customer_cohorts": "cohort_month",
     "rpt_targets_monthly": "target_month",

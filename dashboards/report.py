@@ -15,10 +15,14 @@ DEFAULT_REPOSITORY = "https://github.com/example/dataops-retail"
 # the marts each page reads (the dashboard's exposures in models/marts say the same)
 MARTS_BY_PAGE = {
     "/": ["rpt_kpis_daily", "rpt_revenue_daily", "rpt_targets_monthly"],
-    "/sales": ["rpt_revenue_daily", "rpt_product_sales_daily"],
+    "/sales": ["rpt_revenue_daily", "rpt_category_sales_daily"],
     "/customers": ["rpt_customer_cohorts", "dim_customers"],
     "/marketing": ["rpt_marketing_daily"],
-    "/products": ["rpt_product_sales_daily"],
+    "/products": [
+        "rpt_product_totals_daily",
+        "rpt_product_sales_daily",
+        "rpt_category_sales_daily",
+    ],
     "/health": ["rpt_data_health_sources", "rpt_data_health_runs", "rpt_data_health_row_counts"],
 }
 

@@ -276,32 +276,76 @@ def test_marketing_spend_cac_and_roas_per_channel(
 # -- products ---------------------------------------------------------------------------------
 
 
+# Without country or channel filters the top products come from the totals per product and day;
+# with either, from the product rollup; categories always from the category rollup. Each view
+# is checked against the product rollup, the finest of them.
+PRODUCT_VIEWS = {
+    "every segment": (VIEW, "true", ()),
+    "one country": (GERMANY, "country_code = 'DE'", ()),
+    "countries and a channel": (
+        store(START, END, countries=["DE", "FR"], channels=["email"]),
+        "country_code = any(%s) and channel = any(%s)",
+        (["DE", "FR"], ["email"]),
+    ),
+}
+
+
+@pytest.mark.parametrize("view", sorted(PRODUCT_VIEWS))
 def test_top_products_and_their_return_rates(
-    dashboard: Dashboard, built_warehouse: Warehouse
+    dashboard: Dashboard, built_warehouse: Warehouse, view: str
 ) -> None:
-    out = dashboard.call("products-top-chart.figure", {"filters-store.data": VIEW})
+    stored, segment, segment_params = PRODUCT_VIEWS[view]
+    out = dashboard.call("products-top-chart.figure", {"filters-store.data": stored})
     expected = rows(
         built_warehouse,
-        "select product_name, sum(net_revenue_eur) from marts.rpt_product_sales_daily"
-        " where sales_date between %s and %s group by product_id, product_name"
-        " order by 2 desc, product_id limit 15",
-        (START, END),
+        "select product_name, sum(net_revenue_eur),"
+        " sum(units_returned)::numeric / nullif(sum(units_sold), 0)"
+        " from marts.rpt_product_sales_daily"
+        f" where sales_date between %s and %s and {segment}"
+        " group by product_id, product_name order by 2 desc, product_id limit 15",
+        (START, END, *segment_params),
     )
+    assert expected
     bars = out["products-top-chart"]["figure"]["data"][0]
-    assert bars["y"] == [name for name, _ in expected]
-    assert close(bars["x"], [amount for _, amount in expected])
+    assert bars["y"] == [name for name, _, _ in expected]
+    assert close(bars["x"], [amount for _, amount, _ in expected])
+    # the same products again, by return rate (names may repeat: compare the pairs)
+    rates = out["products-product-returns-chart"]["figure"]["data"][0]
+    shown_rates = sorted(zip(rates["y"], (round(rate, 4) for rate in rates["x"]), strict=True))
+    assert shown_rates == sorted((name, round(float(rate), 4)) for name, _, rate in expected)
     categories = dict(
         rows(
             built_warehouse,
             "select category, sum(units_returned)::numeric / nullif(sum(units_sold), 0)"
-            " from marts.rpt_product_sales_daily where sales_date between %s and %s group by 1",
-            (START, END),
+            " from marts.rpt_product_sales_daily"
+            f" where sales_date between %s and %s and {segment} group by 1",
+            (START, END, *segment_params),
         )
     )
     returns = out["products-returns-chart"]["figure"]["data"][0]
     shown = dict(zip(returns["y"], returns["x"], strict=True))
     assert set(shown) == set(categories)
     assert all(abs(shown[c] - float(categories[c])) < 0.0001 for c in categories)
+
+
+def test_sales_by_category_with_a_country_matches_the_product_rollup(
+    dashboard: Dashboard, built_warehouse: Warehouse
+) -> None:
+    out = dashboard.call(
+        "sales-category-chart.figure", {"filters-store.data": GERMANY, "sales-grain.value": "week"}
+    )
+    expected = dict(
+        rows(
+            built_warehouse,
+            "select category, sum(net_revenue_eur) from marts.rpt_product_sales_daily"
+            " where sales_date between %s and %s and country_code = 'DE' group by 1",
+            (START, END),
+        )
+    )
+    bars = out["sales-category-chart"]["figure"]["data"][0]
+    shown = dict(zip(bars["y"], bars["x"], strict=True))
+    assert expected and set(shown) == set(expected)
+    assert all(abs(shown[c] - float(expected[c])) < CENT for c in expected)
 
 
 # -- every page -------------------------------------------------------------------------------

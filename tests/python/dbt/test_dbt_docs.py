@@ -24,10 +24,15 @@ PAGES = {
         "rpt_targets_monthly",
         "fct_orders",
     },
-    "dashboard_sales": {"rpt_revenue_daily", "rpt_product_sales_daily"},
+    "dashboard_sales": {"rpt_revenue_daily", "rpt_category_sales_daily"},
     "dashboard_customers": {"rpt_customer_cohorts", "rpt_kpis_daily", "dim_customers"},
     "dashboard_marketing": {"rpt_marketing_daily"},
-    "dashboard_products": {"rpt_product_sales_daily", "dim_products"},
+    "dashboard_products": {
+        "rpt_product_totals_daily",
+        "rpt_product_sales_daily",
+        "rpt_category_sales_daily",
+        "dim_products",
+    },
     "dashboard_data_health": {"rpt_source_freshness"},
 }
 

@@ -39,6 +39,10 @@ GENERIC_EXPECTED = {
     "day_country_channel_amount_is_unique": "pass",
     "amounts_are_not_all_positive": "fail",
     "amounts_are_above_minus_ten": "pass",
+    "a_rollup_sums_to_its_detail": "pass",
+    "a_rollup_missing_a_group_does_not": "fail",
+    "a_rollup_with_an_extra_group_does_not": "fail",
+    "a_rollup_with_a_wrong_sum_does_not": "fail",
 }
 
 
