@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -112,9 +113,11 @@ def write_shop(orders: int, state_dir: Path) -> tuple[Path, Path]:
     database = state_dir / DB_FILENAME
     database.unlink(missing_ok=True)
     ids = list(range(1, orders + 1))
-    stamp = [f"2025-01-01T00:00:{i % 60:02d}Z" for i in range(60)]
+    # one order a second, as a shop's own clock would stamp them
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    stamps = [(start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ") for i in ids]
     order_rows = [
-        (i, i % 50_000 + 1, "placed", "EUR", CHANNELS[i % 6], stamp[i % 60], stamp[i % 60])
+        (i, i % 50_000 + 1, "placed", "EUR", CHANNELS[i % 6], stamps[i - 1], stamps[i - 1])
         for i in ids
     ]
     line_rows = [

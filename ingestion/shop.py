@@ -204,8 +204,11 @@ def shop_source(
                 write_disposition={"disposition": "merge", "strategy": "delete-insert"},
                 primary_key=(nested.parent_key, "line_number"),
                 merge_key=nested.parent_key,
+                file_format="parquet",  # a variant does not inherit the pipeline's format
+                # in the order of the Arrow tables' columns, so dlt can load them as they are
                 columns={
                     nested.parent_key: {"data_type": "bigint", "nullable": False},
+                    nested.parent_cursor: {"data_type": "timestamp", "nullable": False},
                     **column_hints(line_model),
                 },
             )
@@ -217,4 +220,3 @@ def shop_source(
         validator = quarantine.RecordValidator(resource.table_name, api_url + resource.name, model)
         resource.add_step(ArrowPages(model, validator, nested), insert_at=1)
     return resources
-
