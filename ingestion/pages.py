@@ -70,27 +70,57 @@ def column_hints(model: Model, *, exclude: Iterable[str] = ()) -> dict[str, dict
 
 
 Converter = Callable[[list[Any], Field], pa.Array]
-_LIST_OR_NONE = (list, type(None))
-# Arrow would coerce these where the model does not: bools are not numbers, numbers not text
-_STRICT_TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,),
-    "number": (int, float),
-    "text": (str,),
-    "boolean": (bool,),
-    "date": (str,),
-    "timestamp": (str,),
+# the Arrow types Arrow infers for JSON values already of each kind; other values (a bool for
+# a number, a float for an integer, a number for text) need the validator's judgement
+_INFERRED: dict[str, Callable[[pa.DataType], bool]] = {
+    "integer": pa.types.is_int64,
+    "number": lambda t: pa.types.is_int64(t) or pa.types.is_float64(t),
+    "text": pa.types.is_string,
+    "boolean": pa.types.is_boolean,
+    "date": pa.types.is_string,
+    "timestamp": pa.types.is_string,
 }
 
 
-def _strict(values: list[Any], spec: Field) -> pa.Array:
-    """The values as their declared kind, or an Arrow error if any is not already of it."""
-    allowed = _STRICT_TYPES[spec.kind] + (type(None),)
-    if not all(type(value) in allowed for value in values):
-        raise pa.ArrowTypeError(f"not all values are {spec.kind}")
-    array = _declared_parse(values, spec.kind)
-    if spec.kind == "number" and pc.all(pc.is_finite(array)).as_py() not in (True, None):
-        raise pa.ArrowInvalid("a number is not finite")
+class NotStrict(ValueError):
+    """A page that needs the record-by-record check."""
+
+
+def _strict(array: pa.Array, spec: Field) -> pa.Array:
+    """An inferred column as its declared kind, or NotStrict if a value is not already of it."""
+    target = ARROW_TYPES[spec.kind]
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), target)
+    if not _INFERRED[spec.kind](array.type):
+        raise NotStrict(spec.kind)
+    if spec.kind in _PARSED:
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    array = array.cast(target)
+    if spec.kind == "number" and pc.all(pc.is_finite(array)).as_py() is False:
+        raise NotStrict("a number is not finite")
     return array
+
+
+def _strict_table(
+    struct: pa.StructArray, model: Model, first: dict[str, pa.Array], skip: str = ""
+) -> pa.Table:
+    """`first`'s columns, the declared fields as their kinds, then the undeclared ones."""
+    present = {field.name for field in struct.type}
+    fields = [pa.field(name, array.type, nullable=False) for name, array in first.items()]
+    arrays = list(first.values())
+    for name, spec in model.fields.items():
+        if spec.kind in ARROW_TYPES:
+            column = struct.field(name) if name in present else pa.nulls(len(struct))
+            arrays.append(_strict(column, spec))
+            fields.append(pa.field(name, ARROW_TYPES[spec.kind], nullable=not spec.required))
+    for field in struct.type:
+        if field.name not in model.fields and field.name != skip and field.name not in first:
+            arrays.append(struct.field(field.name))
+            fields.append(pa.field(field.name, field.type))
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    if not _complete(table, model):
+        raise NotStrict("a required field is missing")
+    return table
 
 
 def _declared_parse(values: list[Any], kind: str) -> pa.Array:
@@ -186,8 +216,8 @@ class ArrowPages(ItemTransform[Any]):
             yield item
             return
         try:
-            tables = self._strict(item)
-        except _ARROW_ERRORS:
+            tables: tuple[pa.Table, pa.Table | None] | None = self._strict(item)
+        except (NotStrict, *_ARROW_ERRORS):
             tables = None
         if tables is not None:
             yield from self.validator.passed(len(item))
@@ -204,21 +234,34 @@ class ArrowPages(ItemTransform[Any]):
         if children is not None and children.num_rows and self.nested:
             yield dlt.mark.with_table_name(children, self.nested.table_name)
 
-    def _strict(self, records: list[Any]) -> tuple[pa.Table, pa.Table | None] | None:
-        if not all(type(record) is dict for record in records):
-            return None
+    def _strict(self, records: list[Any]) -> tuple[pa.Table, pa.Table | None]:
+        """The page converted in Arrow (C++) alone: every record an object, every declared
+        value already of its kind; NotStrict (or an Arrow error) otherwise."""
+        struct = pa.array(records)
+        if not pa.types.is_struct(struct.type) or struct.null_count:
+            raise NotStrict("not a page of objects")
         nested = self.nested
-        if nested and not all(
-            type(record.get(nested.field)) in _LIST_OR_NONE
-            and all(type(line) is dict for line in record.get(nested.field) or ())
-            for record in records
-        ):
-            return None
-        tables = self._arrow(records, _strict)
-        for table, model in ((tables[0], self.model), (tables[1], self.child)):
-            if table is not None and model is not None and not _complete(table, model):
-                return None
-        return tables
+        if nested is None or self.child is None:
+            return _strict_table(struct, self.model, {}), None
+        parent = _strict_table(struct, self.model, {}, skip=nested.field)
+        if all(field.name != nested.field for field in struct.type):
+            return parent, None
+        lines = struct.field(nested.field)
+        if pa.types.is_null(lines.type):
+            return parent, None
+        if not pa.types.is_list(lines.type):
+            raise NotStrict(f"{nested.field} is not a list")
+        items = pc.list_flatten(lines)
+        if pa.types.is_null(items.type):
+            return parent, None
+        if not pa.types.is_struct(items.type) or items.null_count:
+            raise NotStrict(f"{nested.field} holds something other than objects")
+        owners = pc.list_parent_indices(lines)
+        first = {
+            nested.parent_key: parent.column(nested.parent_key).take(owners).combine_chunks(),
+            nested.parent_cursor: parent.column(nested.parent_cursor).take(owners).combine_chunks(),
+        }
+        return parent, _strict_table(items, self.child, first)
 
     def _lines(self, records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
         assert self.nested is not None
