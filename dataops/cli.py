@@ -154,6 +154,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     names = checked_sources(args.sources)
     conn = resolve()
     conn.connect().close()
+    failures: list[DataOpsError] = []
     with demo_endpoints(names) as overrides:
         for name in names:
             say(f"{name}: loading into raw_{name} ...")
@@ -165,7 +166,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     name, {}, {}, started, None, status="failed", error=str(exc)
                 )
                 record_history(conn, "ingestion_tables", rows)
-                raise
+                # one source's failure must not keep the others from loading
+                failures.append(exc)
+                if len(names) > 1:
+                    say(f"{name}: failed: {exc}")
+                continue
             record_history(
                 conn,
                 "ingestion_tables",
@@ -183,6 +188,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )
             elapsed = (observability.utcnow() - started).total_seconds()
             say(f"{name}: done in {elapsed:.1f}s ({loaded})")
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise DataOpsError(
+            f"{len(failures)} sources failed, the others loaded: "
+            + " | ".join(str(failure) for failure in failures)
+        )
     return 0
 
 

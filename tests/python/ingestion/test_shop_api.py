@@ -11,6 +11,8 @@ import json
 from ingest_support import DemoShop, last_line, raw_keys, rows
 from support import Warehouse
 
+from demo.generator import LANDING_DIRNAME
+
 SHOP_TABLES = {
     "customers": "customer_id",
     "products": "product_id",
@@ -135,6 +137,40 @@ def test_a_persistent_failure_commits_nothing_and_keeps_the_cursors(
         w.dataops("ingest", "shop", **api.env())
     assert_shop_loaded(w, shop)
     assert cursors(w) != cursors_before
+
+
+def raw_tables(w: Warehouse, schema: str) -> list[tuple]:
+    return rows(
+        w,
+        "select table_name from information_schema.tables where table_schema = %s"
+        " and table_name not like '\\_dlt%%'",
+        (schema,),
+    )
+
+
+def test_a_failing_source_does_not_keep_the_others_from_loading(
+    fresh_warehouse: Warehouse, shop: DemoShop
+) -> None:
+    w = fresh_warehouse
+    with shop.serve("500:always@payments") as api:
+        landing = (shop.state_dir / LANDING_DIRNAME).as_uri()
+        failed = w.dataops(
+            "ingest",
+            "shop",
+            "landing",
+            check=False,
+            SOURCES__LANDING__BUCKET_URL=landing,
+            **api.env(),
+        )
+
+    assert failed.returncode == 1
+    line = last_line(failed.stderr)
+    assert line.startswith("error: shop: extract step failed: 500 Server Error"), line
+    assert raw_tables(w, "raw_shop") == []  # the failed run committed nothing
+    files = rows(w, "select count(*), count(distinct source_file) from raw_landing._loaded_files")
+    assert files[0][0] > 0
+    sessions = rows(w, "select count(*) from raw_landing.web_sessions")[0][0]
+    assert sessions > 0
 
 
 def _break_records(shop: DemoShop) -> dict[str, set[int]]:
