@@ -1,14 +1,49 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[{'columns': ['order_id']}, {'columns': ['ordered_at']}],
+    )
+}}
+
+{%- set changed_since = lookback_start('ordered_at') %}
+{%- set sessions_since = lookback_start('ordered_at', var('attribution_window_days')) %}
+
 with
 
-orders as (
+staged_orders as (
 
     select * from {{ ref('stg_shop__orders') }}
 
 ),
 
-web_sessions as (
+staged_web_sessions as (
 
     select * from {{ ref('stg_landing__web_sessions') }}
+
+),
+
+-- An order's channel and customer never change, and neither do its sessions once recorded:
+-- an incremental build credits again the orders placed within the lookback window before
+-- the newest one already credited (their sessions' files can arrive late), reading only the
+-- sessions that can be credited to them.
+orders as (
+
+    select * from staged_orders
+    {% if is_incremental() %}
+        where ordered_at >= {{ changed_since }}
+    {% endif %}
+
+),
+
+web_sessions as (
+
+    select * from staged_web_sessions
+    {% if is_incremental() %}
+        where started_at >= {{ sessions_since }}
+    {% endif %}
 
 ),
 
@@ -69,6 +104,7 @@ attributed as (
     select
         orders.order_id,
         orders.customer_id,
+        orders.ordered_at,
         coalesce(orders.channel, 'unknown') as converting_channel,
         coalesce(last_earlier_touches.channel, orders.channel, 'unknown') as attributed_channel,
         last_earlier_touches.session_id as attributed_session_id,

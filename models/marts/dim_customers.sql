@@ -1,6 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[{'columns': ['customer_id']}, {'columns': ['updated_at']}],
+    )
+}}
+
+{%- set changed_since = lookback_start('updated_at') %}
+
 with
 
-customers as (
+staged_customers as (
 
     select * from {{ ref('stg_shop__customers') }}
 
@@ -24,6 +36,52 @@ orders as (
 
 ),
 
+staged_orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('stg_shop__payments') }}
+
+),
+
+-- Late updates: the customers whose orders, payments or own record changed since the newest
+-- change already in the table, less the lookback window, are read again (as `fct_orders`
+-- rebuilds their orders).
+changed_customers as (
+
+    select staged_orders.customer_id
+    from staged_orders
+    where staged_orders.updated_at >= {{ changed_since }}
+
+    union
+
+    select staged_orders.customer_id
+    from payments
+    inner join staged_orders
+        on payments.order_id = staged_orders.order_id
+    where payments.updated_at >= {{ changed_since }}
+
+    union
+
+    select staged_customers.customer_id
+    from staged_customers
+    where staged_customers.updated_at >= {{ changed_since }}
+
+),
+
+customers as (
+
+    select * from staged_customers
+    {% if is_incremental() %}
+        where customer_id in (select changed_customers.customer_id from changed_customers)
+    {% endif %}
+
+),
+
 orders_per_customer as (
 
     select
@@ -35,7 +93,11 @@ orders_per_customer as (
 
     from orders
 
-    where not is_cancelled
+    where
+        not is_cancelled
+        {% if is_incremental() %}
+            and customer_id in (select customers.customer_id from customers)
+        {% endif %}
 
     group by customer_id
 
@@ -45,8 +107,8 @@ final as (
 
     select
         customers.customer_id,
-        customers.first_name,
-        customers.last_name,
+        cast(customers.first_name as {{ dbt.type_string() }}) as first_name,
+        cast(customers.last_name as {{ dbt.type_string() }}) as last_name,
         customers.email,
         customers.country_code,
         coalesce(country_regions.region, 'Other') as region,

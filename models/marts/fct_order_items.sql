@@ -4,6 +4,9 @@
         unique_key='order_item_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        indexes=[
+            {'columns': ['order_item_id']}, {'columns': ['order_id']}, {'columns': ['updated_at']},
+        ],
     )
 }}
 

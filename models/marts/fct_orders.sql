@@ -4,6 +4,7 @@
         unique_key='order_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        indexes=[{'columns': ['order_id']}, {'columns': ['updated_at']}],
     )
 }}
 

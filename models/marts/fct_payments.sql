@@ -1,8 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='payment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[{'columns': ['payment_id']}, {'columns': ['updated_at']}],
+    )
+}}
+
+{%- set changed_since = lookback_start('updated_at') %}
+
 with
 
-payments as (
+payments_in_eur as (
 
     select * from {{ ref('int_payments_converted_to_eur') }}
+
+),
+
+-- Late updates: every payment or refund changed since the newest change already in the table,
+-- less the lookback window, is read again (a payment's amount in EUR comes from its order's
+-- day, which does not change).
+payments as (
+
+    select * from payments_in_eur
+    {% if is_incremental() %}
+        where updated_at >= {{ changed_since }}
+    {% endif %}
 
 ),
 
