@@ -8,18 +8,14 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from psycopg2 import sql
-
 from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection, EmbeddedPostgres, ensure_database, free_port
+from dataops.warehouse import Connection, throwaway_database, throwaway_server
 
 BIN = Path(sys.executable).parent
-_CONNECTION_VARS = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 # Runs a command and prints its wall time and the peak RSS of its process tree's largest
 # member, so each stage's memory is measured on its own.
@@ -47,14 +43,7 @@ class BenchWarehouse:
     state_dir: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _CONNECTION_VARS}
-        env.update(
-            DATABASE_URL=self.conn.url(),
-            DATAOPS_STATE_DIR=str(self.state_dir),
-            DLT_DATA_DIR=str(self.state_dir / "dlt"),
-        )
-        env.update(extra)
-        return env
+        return self.conn.dataops_env(self.state_dir, **extra)
 
     def measure(self, *command: str, **env: str) -> Measurement:
         """Run a command against this warehouse; its wall time and peak memory."""
@@ -82,40 +71,10 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
 
 @contextlib.contextmanager
 def bench_warehouse(workdir: Path) -> Iterator[BenchWarehouse]:
-    """A fresh database: on DATABASE_URL's server if set, else a throwaway embedded server."""
+    """A fresh database: on DATABASE_URL's server if set, else on a throwaway embedded server."""
     workdir.mkdir(parents=True, exist_ok=True)
-    state = workdir / "state"
-    if os.environ.get("DATABASE_URL"):
-        from dataops.warehouse import resolve
-
-        server = resolve()
-        conn = server.with_database(f"bench_{uuid.uuid4().hex[:8]}")
-        ensure_database(conn)
-        try:
-            yield BenchWarehouse(conn, state)
-        finally:
-            admin = server.with_database("postgres").connect()
-            admin.autocommit = True
-            with admin.cursor() as cursor:
-                cursor.execute(
-                    sql.SQL("drop database if exists {} with (force)").format(
-                        sql.Identifier(conn.dbname)
-                    )
-                )
-            admin.close()
-        return
-    embedded = EmbeddedPostgres(workdir / "pg")
-    previous = os.environ.get("DATAOPS_PG_PORT")
-    os.environ["DATAOPS_PG_PORT"] = str(free_port())
-    try:
-        embedded.start()
-        yield BenchWarehouse(embedded.connection(), state)
-    finally:
-        embedded.stop()
-        if previous is None:
-            os.environ.pop("DATAOPS_PG_PORT", None)
-        else:
-            os.environ["DATAOPS_PG_PORT"] = previous
+    with throwaway_server(workdir / "pg") as server, throwaway_database(server, "bench") as conn:
+        yield BenchWarehouse(conn, workdir / "state")
 
 
 def psql_binary() -> str:

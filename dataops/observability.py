@@ -80,8 +80,19 @@ def column_hints(table: str) -> dict[str, dict[str, str]]:
     return hints
 
 
+# The databases whose history tables this process has made sure of: `dataops run` reaches
+# `ensure_tables` for the run and again for each dbt invocation, and one check is enough.
+_ENSURED: set[tuple[str, int, str]] = set()
+
+
 def ensure_tables(conn: Connection) -> None:
-    """Create the observability schema and its history tables if they are missing."""
+    """Create the observability schema and its history tables if they are missing.
+
+    Once per process and database: later calls for the same database do nothing.
+    """
+    key = (conn.host, conn.port, conn.dbname)
+    if key in _ENSURED:
+        return
     from psycopg2 import sql
 
     connection = conn.connect()
@@ -96,6 +107,7 @@ def ensure_tables(conn: Connection) -> None:
                 )
     finally:
         connection.close()
+    _ENSURED.add(key)
 
 
 def load(conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -19,6 +19,7 @@ import secrets
 import socket
 import subprocess
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ from dataops.paths import state_dir
 DEFAULT_DBNAME = "warehouse"
 DEFAULT_EMBEDDED_PORT = 54329
 SYSTEM_USER = "embedded_postgres"
+# What `resolve` reads; a child process given a connection of its own sees none of them.
+CONNECTION_VARIABLES = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 # Settings the embedded server starts with; documented in docs/operations.md.
 EMBEDDED_SETTINGS = {
@@ -91,6 +94,21 @@ class Connection:
             "PGPASSWORD": self.password,
             "PGDATABASE": self.dbname,
         }
+
+    def dataops_env(self, state: Path, **extra: str) -> dict[str, str]:
+        """This process's environment for a `dataops` child on this database and a state folder.
+
+        The connection variables of this process are left out, so the child reaches only
+        this database; `extra` is added last.
+        """
+        env = {k: v for k, v in os.environ.items() if k not in CONNECTION_VARIABLES}
+        env.update(
+            DATABASE_URL=self.url(),
+            DATAOPS_STATE_DIR=str(state),
+            DLT_DATA_DIR=str(state / "dlt"),
+        )
+        env.update(extra)
+        return env
 
     def connect(self, **kwargs: object) -> psycopg2.extensions.connection:
         """A psycopg2 connection; a one-line error naming host and port if it fails."""
@@ -163,6 +181,32 @@ def ensure_database(conn: Connection) -> None:
                 cur.execute(sql.SQL("create database {}").format(sql.Identifier(conn.dbname)))
     finally:
         admin.close()
+
+
+def drop_database(conn: Connection) -> None:
+    """Drop the connection's database if it exists, ending any sessions still on it."""
+    admin = conn.with_database("postgres").connect()
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(
+                sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(conn.dbname)
+                )
+            )
+    finally:
+        admin.close()
+
+
+@contextlib.contextmanager
+def throwaway_database(server: Connection, prefix: str) -> Iterator[Connection]:
+    """An empty database of its own on the server, `<prefix>_<random>`, dropped afterwards."""
+    conn = server.with_database(f"{prefix}_{uuid.uuid4().hex[:10]}")
+    ensure_database(conn)
+    try:
+        yield conn
+    finally:
+        drop_database(conn)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -370,3 +414,28 @@ class EmbeddedPostgres:
                 return
             time.sleep(0.1)
         raise WarehouseUnavailable(f"embedded PostgreSQL did not open port {port}")
+
+
+@contextlib.contextmanager
+def throwaway_server(folder: Path) -> Iterator[Connection]:
+    """A server for throwaway databases (tests, benchmarks), never the clone's own.
+
+    With `DATABASE_URL` set it is that server, left as it is; otherwise an embedded PostgreSQL
+    in `folder` on a free port, stopped afterwards. The server learns that port from
+    `DATAOPS_PG_PORT`, set while it runs; the variable's earlier value is put back afterwards.
+    """
+    if os.environ.get("DATABASE_URL"):
+        yield resolve()
+        return
+    server = EmbeddedPostgres(folder)
+    previous = os.environ.get("DATAOPS_PG_PORT")
+    os.environ["DATAOPS_PG_PORT"] = str(free_port())
+    try:
+        server.start()
+        yield server.connection()
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("DATAOPS_PG_PORT", None)
+        else:
+            os.environ["DATAOPS_PG_PORT"] = previous

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from dashclient import Dashboard, store
-from support import Warehouse
+from support import Warehouse, stale_ecb
 
 from dashboards import figures
 
@@ -434,19 +434,11 @@ def test_a_stale_source_turns_red_on_the_data_health_page(
     dashboard: Dashboard, built_warehouse: Warehouse
 ) -> None:
     w = built_warehouse
-    w.execute(
-        "create table raw_ecb._loads_kept as select load_id, inserted_at from raw_ecb._dlt_loads"
-    )
-    w.execute("update raw_ecb._dlt_loads set inserted_at = inserted_at - interval '10 days'")
     try:
-        w.dataops("freshness", check=False)
-        out = dashboard.call("health-sources.children", {"shell-url.pathname": "/health"})
+        with stale_ecb(w):
+            w.dataops("freshness", check=False)
+            out = dashboard.call("health-sources.children", {"shell-url.pathname": "/health"})
     finally:
-        w.execute(
-            "update raw_ecb._dlt_loads set inserted_at = kept.inserted_at"
-            " from raw_ecb._loads_kept as kept where kept.load_id = _dlt_loads.load_id"
-        )
-        w.execute("drop table raw_ecb._loads_kept")
         w.dataops("freshness")
     rows = out["health-sources"]["children"]["props"]["children"][1]["props"]["children"]
     cells = {}

@@ -6,7 +6,7 @@ business by a day, so it comes last.
 
 from __future__ import annotations
 
-from support import DEMO_DAYS, DEMO_ORDERS, Warehouse
+from support import DEMO_DAYS, DEMO_ORDERS, Warehouse, duplicate_customer
 
 MARTS = ("fct_orders", "dim_customers", "dim_products", "rpt_revenue_daily")
 
@@ -61,28 +61,11 @@ def test_rerun_for_the_same_day_reuses_the_database_and_keeps_counts(
 
 def test_a_failing_dbt_test_turns_the_build_red(built_warehouse: Warehouse) -> None:
     w = built_warehouse
-    # a duplicate customer slips into raw through a completed load
-    columns = w.scalar(
-        "select string_agg(quote_ident(column_name), ', ') from information_schema.columns"
-        " where table_schema = 'raw_shop' and table_name = 'customers'"
-        " and column_name <> '_dlt_id'"
-    )
-    w.execute(
-        f"insert into raw_shop.customers ({columns}, _dlt_id)"
-        f" select {columns}, md5(random()::text) from raw_shop.customers"
-        " order by customer_id limit 1"
-    )
-    try:
+    with duplicate_customer(w):
         result = w.dataops("transform", "--", "--select", "stg_shop__customers", check=False)
         assert result.returncode != 0
         assert "unique_stg_shop__customers_customer_id" in result.stdout
         assert result.stderr.strip().splitlines()[-1].startswith("error: `dbt build")
-    finally:
-        w.execute(
-            "delete from raw_shop.customers where ctid in ("
-            " select ctid from (select ctid, row_number() over (partition by customer_id) as n"
-            " from raw_shop.customers) as numbered where n > 1)"
-        )
     assert w.dataops("transform", "--", "--select", "stg_shop__customers").returncode == 0
 
 

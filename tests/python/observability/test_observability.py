@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import Warehouse
+from support import Warehouse, duplicate_customer, stale_ecb
 
-from dataops import alerts
+from dataops import alerts, observability
+from dataops.warehouse import Connection, drop_database, throwaway_database
 
 
 class Receiver:
@@ -44,27 +45,6 @@ def webhook() -> Iterator[Receiver]:
     thread.start()
     yield receiver
     receiver.server.shutdown()
-
-
-def duplicate_a_customer(w: Warehouse) -> None:
-    columns = w.scalar(
-        "select string_agg(quote_ident(column_name), ', ') from information_schema.columns"
-        " where table_schema = 'raw_shop' and table_name = 'customers'"
-        " and column_name <> '_dlt_id'"
-    )
-    w.execute(
-        f"insert into raw_shop.customers ({columns}, _dlt_id)"
-        f" select {columns}, md5(random()::text) from raw_shop.customers"
-        " order by customer_id limit 1"
-    )
-
-
-def remove_duplicate_customers(w: Warehouse) -> None:
-    w.execute(
-        "delete from raw_shop.customers where ctid in ("
-        " select ctid from (select ctid, row_number() over (partition by customer_id) as n"
-        " from raw_shop.customers) as numbered where n > 1)"
-    )
 
 
 def test_a_clean_run_is_recorded_and_sends_no_alert(
@@ -97,8 +77,7 @@ def test_a_failing_dbt_test_is_recorded_and_alerted_exactly_once(
 ) -> None:
     w = built_warehouse
     run_id = f"failing-{uuid.uuid4().hex[:6]}"
-    duplicate_a_customer(w)
-    try:
+    with duplicate_customer(w):
         result = w.dataops(
             "transform",
             "--",
@@ -108,8 +87,6 @@ def test_a_failing_dbt_test_is_recorded_and_alerted_exactly_once(
             DATAOPS_ALERT_WEBHOOK=webhook.url,
             DATAOPS_RUN_ID=run_id,
         )
-    finally:
-        remove_duplicate_customers(w)
     assert result.returncode != 0
     failed = w.scalar(
         "select string_agg(name, ',') from observability.dbt_nodes"
@@ -133,19 +110,9 @@ def test_a_stale_source_fails_freshness_turns_status_red_and_alerts(
     built_warehouse: Warehouse, webhook: Receiver
 ) -> None:
     w = built_warehouse
-    w.execute(
-        "create table raw_ecb._loads_backup as select load_id, inserted_at from raw_ecb._dlt_loads"
-    )
-    w.execute("update raw_ecb._dlt_loads set inserted_at = inserted_at - interval '10 days'")
-    try:
+    with stale_ecb(w):
         result = w.dataops("freshness", check=False, DATAOPS_ALERT_WEBHOOK=webhook.url)
         status = w.dataops("status", check=False)
-    finally:
-        w.execute(
-            "update raw_ecb._dlt_loads set inserted_at = backup.inserted_at"
-            " from raw_ecb._loads_backup as backup where backup.load_id = _dlt_loads.load_id"
-        )
-        w.execute("drop table raw_ecb._loads_backup")
     assert result.returncode == 1
     assert (
         result.stderr.strip().splitlines()[-1] == "error: source freshness failed: ecb.euro_rates"
@@ -209,3 +176,39 @@ def test_rejected_rows_are_recorded_per_table(built_warehouse: Warehouse) -> Non
         )
         == 1
     )
+
+
+def history_tables(conn: Connection) -> set[str]:
+    connection = conn.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select table_name from information_schema.tables where table_schema = %s",
+                (observability.SCHEMA,),
+            )
+            return {name for (name,) in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
+def test_dataops_dbt_alone_creates_the_history_tables(fresh_warehouse: Warehouse) -> None:
+    assert history_tables(fresh_warehouse.conn) == set()
+    fresh_warehouse.dataops("dbt", "debug")
+    assert history_tables(fresh_warehouse.conn) == set(observability.TABLES)
+
+
+def test_the_history_tables_are_checked_once_per_process_and_database(
+    server_connection: Connection,
+) -> None:
+    with (
+        throwaway_database(server_connection, "test") as first,
+        throwaway_database(server_connection, "test") as second,
+    ):
+        observability.ensure_tables(first)
+        assert history_tables(first) == set(observability.TABLES)
+        # asked again, it does not go back to the database: connecting would fail, it is gone
+        drop_database(first)
+        observability.ensure_tables(first)
+        # another database of the same server is checked on its own
+        observability.ensure_tables(second)
+        assert history_tables(second) == set(observability.TABLES)
