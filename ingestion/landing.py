@@ -111,8 +111,10 @@ def _batches(item: FileItemDict, table: FileTable) -> Iterator[Batch]:
 
 def _with_source_file(data: pa.Table, origin: str) -> pa.Table:
     """The rows with the file they came from, dictionary-encoded: one copy of the name."""
+    # 32-bit indices: dlt unifies the dictionaries of every file in one buffer into one,
+    # and a day's drops easily pass the 128 names 8-bit indices could address
     zeros = pa.Array.from_buffers(
-        pa.int8(), data.num_rows, [None, pa.py_buffer(bytes(data.num_rows))]
+        pa.int32(), data.num_rows, [None, pa.py_buffer(bytes(4 * data.num_rows))]
     )
     names = pa.DictionaryArray.from_arrays(zeros, pa.array([origin], pa.string()))
     return data.append_column(pa.field(SOURCE_FILE, names.type, nullable=False), names)
