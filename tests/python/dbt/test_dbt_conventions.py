@@ -212,7 +212,7 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
             "cast(amount as numeric(14, 2)) as amount,",
             "amount::numeric(14, 2) as amount,",
         ),
-        "models/marts/fct_payments.sql:18",
+        "models/marts/fct_payments.sql:42",
         "portability",
     ),
 ]
