@@ -66,26 +66,24 @@ def test_our_generic_tests_fail_on_bad_data_and_pass_on_good(
 
 def test_a_singular_test_fails_when_its_business_rule_breaks(built_warehouse: Warehouse) -> None:
     w = built_warehouse
-    columns = w.scalar(
-        "select string_agg(quote_ident(column_name), ', ') from information_schema.columns"
-        " where table_schema = 'raw_shop' and table_name = 'payments' and column_name <> '_dlt_id'"
-    )
+    names = w.scalar(
+        "select string_agg(column_name, ',' order by ordinal_position)"
+        " from information_schema.columns"
+        " where table_schema = 'raw_shop' and table_name = 'payments'"
+    ).split(",")
+    changed = {"payment_id": "-1", "payment_type": "'refund'", "amount": "amount * 3"}
     # a refund three times the payment, in a completed load
     w.execute(
-        f"insert into raw_shop.payments ({columns}, _dlt_id)"
-        f" select {columns}, 'broken-fixture-refund' from raw_shop.payments"
+        f"insert into raw_shop.payments ({', '.join(names)})"
+        f" select {', '.join(changed.get(name, name) for name in names)} from raw_shop.payments"
         " where payment_type = 'payment' order by payment_id limit 1"
     )
     try:
-        w.execute(
-            "update raw_shop.payments set payment_id = -1, payment_type = 'refund',"
-            " amount = amount * 3 where _dlt_id = 'broken-fixture-refund'"
-        )
         result = w.dataops(
             "dbt", "test", "--select", "assert_refunds_never_exceed_payments", check=False
         )
     finally:
-        w.execute("delete from raw_shop.payments where _dlt_id = 'broken-fixture-refund'")
+        w.execute("delete from raw_shop.payments where payment_id = -1")
     assert result.returncode == 1, result.stdout[-3000:]
     assert "FAIL 1 assert_refunds_never_exceed_payments" in result.stdout
 
