@@ -226,7 +226,7 @@ def markdown(results: dict) -> str:
     if results["stages"]:
         lines += ["", "| stage | seconds | peak MiB |", "|---|---|---|"]
         for stage, entry in results["stages"].items():
-            lines.append(f"| {stage} | {entry['seconds']:,} | {entry['peak_mib']:,} |")
+            lines.append(f"| {stage} | {cell(entry['seconds'])} | {cell(entry['peak_mib'])} |")
     return "\n".join(lines) + "\n"
 
 
