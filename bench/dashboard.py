@@ -7,14 +7,16 @@ benchmark's warehouse. Each page's callback is posted to `/_dash-update-componen
 
 - fresh: every request a view no request asked for before (the date range moves back a day
   each time), so every answer runs its SQL: the cost of changing a filter;
-- cached: the same view every time, answered from the query cache after the first: the cost
-  of opening a page someone else has just looked at.
+- cached: the same view every time, answered from the cache after the first (the page's
+  whole answer is kept, figures included): the cost of opening a page someone else has just
+  looked at.
 
-The anchor is the shell's do-nothing callback, posted as often on the same server: the round
-trip through HTTP, gunicorn and Dash with no work in it. B6 is the slowest page's cached p95
-divided by the anchor's p95 (target 3x, and 100 ms); "B6 fresh" reports the fresh p95 beside
-it (target 100 ms). The first page load is Chromium's navigation timing (load event)
-for a cold browser, median of three.
+The anchor is the shell's do-nothing callback, posted after every measured request on the
+same server: the round trip through HTTP, gunicorn and Dash with no work in it, measured at
+the same moments as the pages, so a burst of load elsewhere on the machine weighs on both.
+B6 is the slowest page's cached p95 divided by the anchor's p95 (target 3x, and 100 ms);
+"B6 fresh" reports the fresh p95 beside it (target 100 ms). The first page load is
+Chromium's navigation timing (load event) for a cold browser, median of three.
 
 `make bench` builds a warehouse of its own for B6. To measure the dashboard on a warehouse
 that is already built (the one `dataops run` made, after changing only the marts):
@@ -90,14 +92,20 @@ class Callbacks:
             raise RuntimeError(f"callback answered HTTP {response.status_code}")
         return response.json()["response"]
 
-    def timed(self, bodies: list[dict[str, Any]]) -> list[float]:
-        """Seconds for each request, posted one after another."""
+    def timed(self, bodies: list[dict[str, Any]], anchor: list[float]) -> list[float]:
+        """Seconds for each request, posted one after another, each followed by the
+        do-nothing callback, whose seconds go to `anchor`: both see the same moments of the
+        machine's load."""
         seconds = []
         for body in bodies:
-            started = time.perf_counter()
-            self.post(body)
-            seconds.append(time.perf_counter() - started)
+            for target, posted in ((seconds, body), (anchor, self.noop(len(anchor)))):
+                started = time.perf_counter()
+                self.post(posted)
+                target.append(time.perf_counter() - started)
         return seconds
+
+    def noop(self, index: int) -> dict[str, Any]:
+        return self.body(NOOP[0], {NOOP[1]: f"noop-{index}"})
 
     def default_view(self) -> dict[str, Any]:
         """The filters the shell sets for a link without any: the latest days with data."""
@@ -123,9 +131,9 @@ def measure_callbacks(url: str, requests_per_callback: int = REQUESTS) -> dict[s
     view = client.default_view()
     n = requests_per_callback
     # warm each worker's connection pool and Python code paths, as a running server is
-    for _ in range(4):
-        client.post(client.body(NOOP[0], {NOOP[1]: "warm"}))
-    anchor = client.timed([client.body(NOOP[0], {NOOP[1]: f"noop-{i}"}) for i in range(n)])
+    for index in range(4):
+        client.post(client.noop(-1 - index))
+    anchor: list[float] = []
     pages: dict[str, dict[str, float | None]] = {}
     for page, (output, extra) in PAGE_CALLBACKS.items():
         fresh = [
@@ -133,12 +141,15 @@ def measure_callbacks(url: str, requests_per_callback: int = REQUESTS) -> dict[s
             for i in range(n)
         ]
         cached = [client.body(output, {"filters-store.data": view, **extra})] * n
-        pages[page] = {"fresh": p95(client.timed(fresh)), "cached": p95(client.timed(cached))}
+        pages[page] = {
+            "fresh": p95(client.timed(fresh, anchor)),
+            "cached": p95(client.timed(cached, anchor)),
+        }
     shell_bodies = [
         client.body(SHELL[0], {SHELL[1]: f"?start={shifted(view, i)['start']}&end={view['end']}"})
         for i in range(n)
     ]
-    pages["shell"] = {"fresh": p95(client.timed(shell_bodies)), "cached": None}
+    pages["shell"] = {"fresh": p95(client.timed(shell_bodies, anchor)), "cached": None}
     return {"anchor": p95(anchor), "pages": pages, "requests": n}
 
 

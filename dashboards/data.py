@@ -15,6 +15,8 @@ Results are cached per statement and parameters, in-process (one cache per gunic
 worker). The cache is keyed by a fingerprint of the marts schema, checked at most every
 `DASHBOARD_CACHE_CHECK_SECONDS` (default 5): dbt replaces a table on every build, and an
 incremental model writes rows, and either changes the fingerprint, which empties the cache.
+The same cache keeps each page's whole answer per view (`remembered`), so a view someone has
+just looked at skips building its figures too.
 
 The marts schema is `marts` unless `DATAOPS_MARTS_SCHEMA` names another (a pull request's).
 """
@@ -26,10 +28,10 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg2
 from psycopg2 import sql
@@ -182,11 +184,12 @@ def _first_line(exc: Exception) -> str:
 
 
 class _Cache:
-    """An LRU of query results, emptied whenever the marts' fingerprint changes."""
+    """An LRU of query results and page answers, emptied whenever the marts' fingerprint
+    changes."""
 
     def __init__(self, entries: int) -> None:
         self.entries = entries
-        self._results: OrderedDict[tuple, list[Row]] = OrderedDict()
+        self._results: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._fingerprint: str | None = None
         self._checked_at = float("-inf")
@@ -215,19 +218,19 @@ class _Cache:
                 self._results.clear()
                 self._fingerprint = fingerprint
 
-    def get(self, key: tuple) -> list[Row] | None:
+    def get(self, key: tuple) -> Any | None:
         with self._lock:
-            rows = self._results.get(key)
-            if rows is None:
+            value = self._results.get(key)
+            if value is None:
                 self.misses += 1
                 return None
             self._results.move_to_end(key)
             self.hits += 1
-            return rows
+            return value
 
-    def put(self, key: tuple, rows: list[Row]) -> None:
+    def put(self, key: tuple, value: Any) -> None:
         with self._lock:
-            self._results[key] = rows
+            self._results[key] = value
             self._results.move_to_end(key)
             while len(self._results) > self.entries:
                 self._results.popitem(last=False)
@@ -285,6 +288,25 @@ def query(template: str, params: dict[str, Any] | None = None, **identifiers: st
         rows = _execute(statement, params)
         _cache.put(key, rows)
     return rows
+
+
+T = TypeVar("T")
+
+
+def remembered(build: Callable[..., T], *args: Hashable) -> T:
+    """`build(*args)`, computed once per arguments until the marts change, like a query.
+
+    For a page's whole answer (its numbers and figures), so a repeat view costs a lookup.
+    The arguments must be hashable and already validated; callers must not modify what they
+    get. An exception is not remembered: a view that failed is tried again next time.
+    """
+    _cache.revalidate()
+    key = ("remembered", build.__module__, build.__qualname__, marts_schema(), args)
+    value = _cache.get(key)
+    if value is None:
+        value = build(*args)
+        _cache.put(key, value)
+    return value
 
 
 def _freeze(params: dict[str, Any]) -> tuple:

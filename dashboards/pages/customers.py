@@ -18,6 +18,7 @@ from dashboards.components import (
     page_header,
 )
 from dashboards.filters import Filters, InvalidFilters
+from dashboards.views import NoData, page_outputs
 
 dash.register_page(
     __name__, path="/customers", name="Customers", title="Customers – Northwind Threads", order=2
@@ -84,17 +85,15 @@ def layout(**_query: str) -> html.Div:
     inputs={"stored": Input(FILTERS_STORE, "data")},
 )
 def update(stored: Any) -> dict[str, Any]:
-    if stored is None:
-        raise PreventUpdate
-    try:
-        filters = Filters.from_store(stored)
-        retention = data.cohort_retention(filters)
-        orders = data.new_and_returning(filters, "week")
-        ltv = data.lifetime_value(filters)
-    except (InvalidFilters, data.DataUnavailable) as exc:
-        return failed(str(exc))
+    return page_outputs(stored, build, blanks)
+
+
+def build(filters: Filters) -> dict[str, Any]:
+    retention = data.cohort_retention(filters)
+    orders = data.new_and_returning(filters, "week")
+    ltv = data.lifetime_value(filters)
     if not (retention or orders or ltv):
-        return failed(None, "No customers for these filters")
+        raise NoData("No customers for these filters")
     customers = sum(int(row["customer_count"] or 0) for row in ltv)
     # only cohorts that have reached their second month can have come back in it
     reached = sum(int(row["reached_second_month"] or 0) for row in ltv)
@@ -126,19 +125,14 @@ def update(stored: Any) -> dict[str, Any]:
             if ltv
             else figures.message("No new customers for these filters"),
         ],
-        "message": "",
-        "hidden": True,
     }
 
 
-def failed(message: str | None, chart_text: str | None = None) -> dict[str, Any]:
-    text = chart_text or "Not available"
+def blanks(text: str) -> dict[str, Any]:
     return {
         "values": [figures.NO_VALUE] * len(KPIS),
         "notes": [""] * len(KPIS),
         "figures": [figures.message(text) for _ in CHARTS],
-        "message": message or "",
-        "hidden": not message,
     }
 
 

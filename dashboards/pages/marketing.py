@@ -18,6 +18,7 @@ from dashboards.components import (
     page_header,
 )
 from dashboards.filters import Filters, InvalidFilters
+from dashboards.views import NoData, page_outputs
 
 dash.register_page(
     __name__, path="/marketing", name="Marketing", title="Marketing – Northwind Threads", order=3
@@ -84,16 +85,14 @@ def layout(**_query: str) -> html.Div:
     inputs={"stored": Input(FILTERS_STORE, "data")},
 )
 def update(stored: Any) -> dict[str, Any]:
-    if stored is None:
-        raise PreventUpdate
-    try:
-        filters = Filters.from_store(stored)
-        channels = data.marketing_by_channel(filters)
-        weekly = data.marketing_over_time(filters)
-    except (InvalidFilters, data.DataUnavailable) as exc:
-        return failed(str(exc))
+    return page_outputs(stored, build, blanks)
+
+
+def build(filters: Filters) -> dict[str, Any]:
+    channels = data.marketing_by_channel(filters)
     if not channels:
-        return failed(None, "No marketing data for these filters")
+        raise NoData("No marketing data for these filters")
+    weekly = data.marketing_over_time(filters)
     spend = sum(float(row["spend_eur"] or 0) for row in channels)
     revenue = sum(float(row["attributed_revenue_eur"] or 0) for row in channels)
     new_customers = sum(int(row["new_customers"] or 0) for row in channels)
@@ -127,18 +126,13 @@ def update(stored: Any) -> dict[str, Any]:
             if paid
             else figures.message("No spend for these filters"),
         ],
-        "message": "",
-        "hidden": True,
     }
 
 
-def failed(message: str | None, chart_text: str | None = None) -> dict[str, Any]:
-    text = chart_text or "Not available"
+def blanks(text: str) -> dict[str, Any]:
     return {
         "values": [figures.NO_VALUE] * len(KPIS),
         "figures": [figures.message(text) for _ in CHARTS],
-        "message": message or "",
-        "hidden": not message,
     }
 
 

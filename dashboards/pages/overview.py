@@ -19,6 +19,7 @@ from dashboards.components import (
     page_header,
 )
 from dashboards.filters import Filters, InvalidFilters
+from dashboards.views import NoData, page_outputs
 
 dash.register_page(
     __name__, path="/", name="Overview", title="Overview – Northwind Threads", order=0
@@ -82,18 +83,16 @@ def layout(**_query: str) -> html.Div:
     inputs={"stored": Input(FILTERS_STORE, "data")},
 )
 def update(stored: Any) -> dict[str, Any]:
-    if stored is None:
-        raise PreventUpdate
-    try:
-        filters = Filters.from_store(stored)
-        available = data.available_dates()
-        totals = data.revenue_totals(filters)
-        days = data.revenue_by_day(filters)
-        targets = data.targets_by_month(filters)
-    except (InvalidFilters, data.DataUnavailable) as exc:
-        return failed(str(exc))
+    return page_outputs(stored, build, blanks)
+
+
+def build(filters: Filters) -> dict[str, Any]:
+    days = data.revenue_by_day(filters)
     if not days:
-        return failed(None, "No orders for these filters")
+        raise NoData("No orders for these filters")
+    available = data.available_dates()
+    totals = data.revenue_totals(filters)
+    targets = data.targets_by_month(filters)
     current, previous = totals["current"], totals["previous"]
     aov = figures.ratio(current["net_revenue_eur"], current["kept_order_count"])
     previous_aov = figures.ratio(previous["net_revenue_eur"], previous["kept_order_count"])
@@ -133,21 +132,16 @@ def update(stored: Any) -> dict[str, Any]:
         "target": figures.revenue_against_target(targets)
         if targets
         else figures.message("No targets set for these months"),
-        "message": "",
-        "hidden": True,
     }
 
 
-def failed(message: str | None, chart_text: str | None = None) -> dict[str, Any]:
-    """Blank cards and charts that say why: bad filters, no data, or no warehouse."""
-    text = chart_text or "Not available"
+def blanks(text: str) -> dict[str, Any]:
+    """Blank cards, and charts that say why: bad filters, no data, or no warehouse."""
     return {
         "values": [figures.NO_VALUE] * (len(KPIS) + 1),
         "notes": [""] * (len(KPIS) + 1),
         "revenue": figures.message(text),
         "target": figures.message(text),
-        "message": message or "",
-        "hidden": not message,
     }
 
 

@@ -17,6 +17,7 @@ from dashboards.components import (
     page_header,
 )
 from dashboards.filters import Filters, InvalidFilters
+from dashboards.views import NoData, page_outputs
 
 dash.register_page(
     __name__, path="/products", name="Products", title="Products – Northwind Threads", order=4
@@ -69,16 +70,14 @@ def layout(**_query: str) -> html.Div:
     inputs={"stored": Input(FILTERS_STORE, "data")},
 )
 def update(stored: Any) -> dict[str, Any]:
-    if stored is None:
-        raise PreventUpdate
-    try:
-        filters = Filters.from_store(stored)
-        sales = data.product_sales(filters)
-        top, categories = sales["top"], sales["categories"]
-    except (InvalidFilters, data.DataUnavailable) as exc:
-        return failed(str(exc))
+    return page_outputs(stored, build, blanks)
+
+
+def build(filters: Filters) -> dict[str, Any]:
+    sales = data.product_sales(filters)
+    top, categories = sales["top"], sales["categories"]
     if not top:
-        return failed(None, "No product sales for these filters")
+        raise NoData("No product sales for these filters")
     return {
         "figures": [
             figures.ranked_bars(top, "product_name", "net_revenue_eur"),
@@ -93,18 +92,11 @@ def update(stored: Any) -> dict[str, Any]:
                 color=figures.ACCENT,
             ),
         ],
-        "message": "",
-        "hidden": True,
     }
 
 
-def failed(message: str | None, chart_text: str | None = None) -> dict[str, Any]:
-    text = chart_text or "Not available"
-    return {
-        "figures": [figures.message(text) for _ in CHARTS],
-        "message": message or "",
-        "hidden": not message,
-    }
+def blanks(text: str) -> dict[str, Any]:
+    return {"figures": [figures.message(text) for _ in CHARTS]}
 
 
 @callback(

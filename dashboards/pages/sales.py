@@ -17,6 +17,7 @@ from dashboards.components import (
     page_header,
 )
 from dashboards.filters import Filters, InvalidFilters, choose
+from dashboards.views import NoData, page_outputs
 
 dash.register_page(
     __name__, path="/sales", name="Sales", title="Sales – Northwind Threads", order=1
@@ -86,19 +87,16 @@ def layout(**_query: str) -> html.Div:
     inputs={"stored": Input(FILTERS_STORE, "data"), "grain": Input("sales-grain", "value")},
 )
 def update(stored: Any, grain: Any) -> dict[str, Any]:
-    if stored is None:
-        raise PreventUpdate
-    try:
-        filters = Filters.from_store(stored)
-        trunc = choose(grain, data.GRAINS, "period")
-        trend = data.sales_over_time(filters, trunc)
-        by_category = data.sales_by_category(filters)
-        by_country = data.sales_by(filters, "country")
-        by_channel = data.sales_by(filters, "channel")
-    except (InvalidFilters, data.DataUnavailable) as exc:
-        return failed(str(exc))
+    return page_outputs(stored, build, blanks, [(grain, data.GRAINS, "period")])
+
+
+def build(filters: Filters, trunc: str) -> dict[str, Any]:
+    trend = data.sales_over_time(filters, trunc)
     if not trend:
-        return failed(None, "No orders for these filters")
+        raise NoData("No orders for these filters")
+    by_category = data.sales_by_category(filters)
+    by_country = data.sales_by(filters, "country")
+    by_channel = data.sales_by(filters, "channel")
     return {
         "figures": [
             figures.revenue_and_orders(trend, x="period_start"),
@@ -109,19 +107,12 @@ def update(stored: Any, grain: Any) -> dict[str, Any]:
             figures.ranked_bars(
                 by_channel, "channel", "net_revenue_eur", labels=figures.CHANNEL_LABELS
             ),
-        ],
-        "message": "",
-        "hidden": True,
+        ]
     }
 
 
-def failed(message: str | None, chart_text: str | None = None) -> dict[str, Any]:
-    text = chart_text or "Not available"
-    return {
-        "figures": [figures.message(text) for _ in CHARTS],
-        "message": message or "",
-        "hidden": not message,
-    }
+def blanks(text: str) -> dict[str, Any]:
+    return {"figures": [figures.message(text) for _ in CHARTS]}
 
 
 @callback(

@@ -125,6 +125,40 @@ def test_rows_written_by_an_incremental_build_empty_the_cache(marts: Warehouse) 
         time.sleep(0.2)
 
 
+def test_a_page_answer_is_remembered_until_the_mart_changes(marts: Warehouse) -> None:
+    builds: list[Filters] = []
+
+    def answer(filters: Filters) -> dict[str, float]:
+        builds.append(filters)
+        return revenue_by_country(filters)
+
+    first = data.remembered(answer, JANUARY)
+    assert first == {"DE": 100.0, "FR": 50.0}
+    assert data.remembered(answer, JANUARY) is first
+    assert builds == [JANUARY]
+    february = Filters(date(2025, 2, 1), date(2025, 2, 28))
+    assert data.remembered(answer, february) == {"DE": 10.0}
+    assert builds == [JANUARY, february]
+    marts.execute("delete from marts.rpt_revenue_daily where country_code = 'FR'")
+    deadline = time.monotonic() + 15
+    while data.remembered(answer, JANUARY) != {"DE": 100.0}:
+        assert time.monotonic() < deadline, "the remembered answer outlived the mart's change"
+        time.sleep(0.2)
+
+
+def test_a_failed_page_answer_is_not_remembered(marts: Warehouse) -> None:
+    attempts = []
+
+    def answer(filters: Filters) -> list:
+        attempts.append(filters)
+        return data.product_sales(filters)["top"]  # its mart is not built: it raises
+
+    for _ in range(2):
+        with pytest.raises(data.MartNotBuilt):
+            data.remembered(answer, JANUARY)
+    assert attempts == [JANUARY, JANUARY]
+
+
 def test_a_mart_that_is_not_built_yet_is_said_so(marts: Warehouse) -> None:
     with pytest.raises(data.MartNotBuilt, match="not been built yet"):
         data.product_sales(JANUARY)
