@@ -507,14 +507,9 @@ def sales_by_category(filters: Filters) -> list[Row]:
 # -- customers --------------------------------------------------------------------------------
 
 
-def cohort_retention(filters: Filters) -> list[Row]:
-    """Share of each monthly cohort active N months after its first order.
-
-    Cohorts are the months the period touches; with countries or channels chosen, a cohort
-    is the customers of those countries whose first order came through those channels.
-    """
-    return query(
-        """
+# The start of a query on the cohorts the period touches: `with cohorts as (…),`. A customer's
+# channel here is the channel of the first order.
+COHORTS = """
         with
 
         cohorts as (
@@ -526,6 +521,18 @@ def cohort_retention(filters: Filters) -> list[Row]:
                 and (%(all_channels)s or first_channel = any(%(channels)s::text[]))
 
         ),
+"""
+
+
+def cohort_retention(filters: Filters) -> list[Row]:
+    """Share of each monthly cohort active N months after its first order.
+
+    Cohorts are the months the period touches; with countries or channels chosen, a cohort
+    is the customers of those countries whose first order came through those channels.
+    """
+    return query(
+        COHORTS
+        + """
 
         cohort_sizes as (
 
@@ -593,18 +600,8 @@ def lifetime_value(filters: Filters) -> list[Row]:
     reached their second month ordered in it, and their revenue to date, in total and per
     customer. The same cohorts and segments as `cohort_retention`."""
     return query(
-        """
-        with
-
-        cohorts as (
-
-            select *
-            from {marts}.rpt_customer_cohorts
-            where cohort_month between date_trunc('month', %(start)s::date) and %(end)s
-                and (%(all_countries)s or country_code = any(%(countries)s::text[]))
-                and (%(all_channels)s or first_channel = any(%(channels)s::text[]))
-
-        ),
+        COHORTS
+        + """
 
         per_cohort as (
 
