@@ -67,7 +67,9 @@ REVIEW_TITLES = {
     5: ("Love it", "Perfect", "Great quality"),
 }
 TARGET_STRETCH = 1.05  # targets sit a little above the expected volume
-TARGET_ORDER_VALUE_EUR = 80.0
+# Of a returned order's value, the share refunded on average: a one-line order, or 60 % of the
+# others, comes back whole; the rest keep some of their lines.
+RETURN_REFUND_SHARE = 0.8
 
 COUNTRIES = ("DE", "FR", "NL", "ES", "IT", "US", "GB", "SE", "PL", "CH")
 COUNTRY_WEIGHTS = (28, 14, 8, 8, 8, 12, 11, 4, 4, 3)
@@ -421,6 +423,23 @@ class _Product:
     product_id: int
     price_cents: int
     popularity: float
+
+
+def _weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float:
+    return math.fsum(v * w for v, w in zip(values, weights, strict=True)) / math.fsum(weights)
+
+
+def _expected_order_value_eur(products: Sequence[_Product]) -> float:
+    """What an order brings in net, on average, with today's catalogue: its lines and units
+    (the weights of `_line_items`) at the popularity-weighted list price, less what
+    cancellations and returns refund."""
+    lines = _weighted_mean(range(1, len(ITEM_COUNT_WEIGHTS) + 1), ITEM_COUNT_WEIGHTS)
+    units = _weighted_mean(range(1, len(QUANTITY_WEIGHTS) + 1), QUANTITY_WEIGHTS)
+    price_eur = _weighted_mean(
+        [p.price_cents / 100 for p in products], [p.popularity for p in products]
+    )
+    kept = 1 - CANCEL_RATE - RETURN_RATE * RETURN_REFUND_SHARE
+    return lines * units * price_eur * kept
 
 
 class _Shop:
@@ -954,10 +973,11 @@ class _Shop:
         days = range(day, day + (next_month - month).days)
         expected = self.volume.scale * math.fsum(_Volume._weight(self.seed, d) for d in days)
         total_weight = sum(ORDER_CHANNEL_WEIGHTS)
+        order_value = _expected_order_value_eur(self._active_products())
         rows = []
         for channel, weight in zip(CHANNELS, ORDER_CHANNEL_WEIGHTS, strict=True):
             orders = round(expected * weight / total_weight * TARGET_STRETCH)
-            rows.append((month, channel, orders, round(orders * TARGET_ORDER_VALUE_EUR, 2)))
+            rows.append((month, channel, orders, round(orders * order_value, 2)))
 
         def write(target: Path) -> None:
             workbook = Workbook(write_only=True)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 
-from demo.generator import CURRENCY_BY_COUNTRY, DB_FILENAME, day_date, generate
+from demo.generator import CURRENCY_BY_COUNTRY, DB_FILENAME, EUR_PRICE_RATES, day_date, generate
 
 ORDERS = 2_000
 DAYS = 60
@@ -198,6 +199,28 @@ def test_marketing_spend_is_on_paid_channels_every_day(one_shot: Path) -> None:
     assert len(files) == DAYS
     assert header == "spend_date,channel,campaign,spend_eur,impressions,clicks"
     assert channels == PAID_CHANNELS
+
+
+def test_sales_targets_sit_near_what_the_month_brings_in(one_shot: Path) -> None:
+    """A month's target per order is close to the net value of the orders it then gets."""
+    sheet = load_workbook(one_shot / "landing" / "sales_targets" / "sales_targets_2025-01.xlsx")
+    rows = list(sheet["targets"].iter_rows(min_row=2, values_only=True))
+    target_per_order = sum(row[3] for row in rows) / sum(row[2] for row in rows)
+    orders = _rows(
+        one_shot,
+        """
+        select
+            orders.currency,
+            coalesce(sum(case when payment_type = 'payment' then amount end), 0)
+                - coalesce(sum(case when payment_type = 'refund' then amount end), 0)
+        from orders
+        left join payments on payments.order_id = orders.order_id
+        where orders.ordered_at < '2025-02-01'
+        group by orders.order_id, orders.currency
+        """,
+    )
+    net_per_order = sum(net / EUR_PRICE_RATES[currency] for currency, net in orders) / len(orders)
+    assert 0.85 < net_per_order / target_per_order < 1.15, (net_per_order, target_per_order)
 
 
 def test_summary_and_progress(tmp_path: Path) -> None:
