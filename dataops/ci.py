@@ -394,8 +394,12 @@ def drop_schema(conn: Connection, schema: str) -> bool:
     return existed
 
 
-def _selected_relations(env: dict[str, str], selection: list[str]) -> list[dict[str, str]]:
-    """The models, seeds and snapshots a build with this selection would write, per dbt ls."""
+def _selected_relations(
+    env: dict[str, str], selection: list[str], *resource_types: str
+) -> list[dict[str, str]]:
+    """The models, seeds and snapshots a build with this selection would write, per dbt ls:
+    each one's unique_id, resource_type, relation (database, schema, alias) and
+    `config.materialized` / `config.full_refresh`."""
     result = run_dbt(
         [
             "ls",
@@ -405,15 +409,17 @@ def _selected_relations(env: dict[str, str], selection: list[str]) -> list[dict[
             "ci",
             *selection,
             "--resource-type",
-            "model",
-            "seed",
-            "snapshot",
+            *(resource_types or ("model", "seed", "snapshot")),
             "--output",
             "json",
             "--output-keys",
             "unique_id",
             "resource_type",
+            "database",
             "schema",
+            "alias",
+            "config.materialized",
+            "config.full_refresh",
         ],
         env,
         capture=True,
@@ -425,6 +431,173 @@ def _selected_relations(env: dict[str, str], selection: list[str]) -> list[dict[
             "dbt could not list the changed models" + (f": {lines[-1].strip()}" if lines else "")
         )
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+
+
+def _table_kind(cursor, schema: str, name: str) -> str | None:
+    """pg_class.relkind of schema.name ('r' a table, 'v' a view, ...), None if absent."""
+    cursor.execute(
+        "select c.relkind from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = %s and c.relname = %s",
+        (schema, name),
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _copy_table(cursor, source, target) -> int:
+    """Copy a table: its columns, defaults, NOT NULL and check constraints first, then its
+    rows, then its indexes and the constraints they back (primary key, unique), which are
+    built from the loaded rows at a fraction of the cost of keeping them up to date row by
+    row. The copy is unlogged (it lives as long as the pull request's schema, and nothing
+    needs it after a crash), and analyzed, so the incremental run plans with its size."""
+    from psycopg2 import sql
+
+    source_name, target_name = source.as_string(cursor), target.as_string(cursor)
+    cursor.execute(
+        "select pg_get_indexdef(i.indexrelid), c.conname, pg_get_constraintdef(c.oid),"
+        " quote_ident(n.nspname) || '.' || quote_ident(t.relname)"
+        " from pg_index as i"
+        " join pg_class as t on t.oid = i.indrelid"
+        " join pg_namespace as n on n.oid = t.relnamespace"
+        " left join pg_constraint as c on c.conindid = i.indexrelid"
+        " and c.conrelid = i.indrelid and c.contype in ('p', 'u', 'x')"
+        " where i.indrelid = %s::regclass"
+        " order by c.conname is null, c.conname, i.indexrelid",
+        (source_name,),
+    )
+    statements = []
+    for index, constraint, definition, table in cursor.fetchall():
+        if constraint:
+            statements.append(
+                sql.SQL("alter table {} add constraint {} {}").format(
+                    target, sql.Identifier(constraint), sql.SQL(definition)
+                )
+            )
+            continue
+        on_source = f" ON {table} USING "
+        if on_source not in index:
+            raise DataOpsError(f"cannot read the index {index!r} of {source_name}")
+        statements.append(sql.SQL(index.replace(on_source, f" ON {target_name} USING ", 1)))
+    cursor.execute(
+        sql.SQL("create unlogged table {} (like {} including all excluding indexes)").format(
+            target, source
+        )
+    )
+    cursor.execute(sql.SQL("insert into {} select * from {}").format(target, source))
+    rows = cursor.rowcount
+    for statement in statements:
+        cursor.execute(statement)
+    cursor.execute(sql.SQL("analyze {}").format(target))
+    return rows
+
+
+def copy_incremental_models(
+    conn: Connection, env: dict[str, str], ws: Workspace, selected: list[dict]
+) -> tuple[list[dict], list[str]]:
+    """Production's tables of the incremental models this build selects but does not change,
+    copied into the pull request's schema before `dbt build`: (copies, notes).
+
+    In a new schema an incremental model has no table yet, so dbt would build it from every
+    row; with a copy of production's it runs incrementally, as the next deploy will. (`dbt
+    clone` makes views on PostgreSQL, which an incremental model cannot extend.) A copy is a
+    real table with production's column types, constraints and indexes (dbt creates indexes
+    only when it creates the table): see _copy_table.
+
+    Not copied, so built in full: an incremental model this branch changes (its new SQL
+    applies to every row, not only the recent ones), one new in this branch or whose table
+    production lacks (a note says so), one configured `full_refresh: true`, and all of them
+    when dbt is told to refresh fully (DBT_FULL_REFRESH). Snapshots are left alone.
+    """
+    import psycopg2
+    from psycopg2 import sql
+
+    incremental = sorted(
+        (
+            node
+            for node in selected
+            if node["resource_type"] == "model" and node.get("config.materialized") == "incremental"
+        ),
+        key=lambda node: node["unique_id"],
+    )
+    if not incremental:
+        return [], []
+    if env.get("DBT_FULL_REFRESH", "").strip().lower() in _TRUE:
+        note = "full refresh requested (DBT_FULL_REFRESH): no incremental model is copied"
+        say(f"build: {note}")
+        return [], [note]
+    changed = {
+        node["unique_id"]
+        for node in _selected_relations(
+            env, ["--select", "state:modified", "--state", str(ws.prod_state)], "model"
+        )
+    }
+    production = json.loads((ws.prod_state / "manifest.json").read_text()).get("nodes", {})
+    notes: list[str] = []
+    plan: list[tuple[dict, dict]] = []
+    for node in incremental:
+        name, prod = _name(node["unique_id"]), production.get(node["unique_id"])
+        if node["unique_id"] in changed:
+            notes.append(f"`{name}` changed in this branch: built in full")
+        elif node.get("config.full_refresh") is True:
+            notes.append(f"`{name}` is configured full_refresh: built in full")
+        elif prod is None or prod.get("config", {}).get("materialized") != "incremental":
+            notes.append(f"`{name}` is not incremental in production: built in full")
+        elif prod.get("database") != node["database"]:
+            notes.append(f"`{name}` is in another database in production: built in full")
+        else:
+            plan.append((node, prod))
+    copies: list[dict] = []
+    connection = conn.connect()
+    connection.autocommit = True  # `analyze` runs outside a transaction block
+    try:
+        with connection.cursor() as cursor:
+            for node, prod in plan:
+                name = _name(node["unique_id"])
+                source = sql.Identifier(prod["schema"], prod["alias"])
+                target = sql.Identifier(node["schema"], node["alias"])
+                if _table_kind(cursor, prod["schema"], prod["alias"]) not in {"r", "p"}:
+                    notes.append(
+                        f"production has no table {prod['schema']}.{prod['alias']}: "
+                        f"`{name}` built in full"
+                    )
+                    continue
+                started = time.monotonic()
+                try:
+                    cursor.execute(
+                        sql.SQL("create schema if not exists {}").format(
+                            sql.Identifier(node["schema"])
+                        )
+                    )
+                    rows = _copy_table(cursor, source, target)
+                except (psycopg2.Error, DataOpsError) as exc:
+                    cursor.execute(sql.SQL("drop table if exists {}").format(target))
+                    reason = str(exc).strip().splitlines()
+                    notes.append(
+                        f"copying `{name}` failed ({reason[0] if reason else 'no message'}): "
+                        "built in full"
+                    )
+                    continue
+                copies.append(
+                    {
+                        "unique_id": node["unique_id"],
+                        "from": f"{prod['schema']}.{prod['alias']}",
+                        "to": f"{node['schema']}.{node['alias']}",
+                        "rows": rows,
+                        "seconds": round(time.monotonic() - started, 2),
+                    }
+                )
+                say(
+                    f"build: copied {name} from production ({prod['schema']}.{prod['alias']}, "
+                    f"{rows:,} rows, {copies[-1]['seconds']} s): it builds incrementally"
+                )
+    finally:
+        connection.close()
+    for note in notes:
+        say(f"build: {note.replace('`', '')}")
+    return copies, notes
 
 
 def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
@@ -474,6 +647,10 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
         raise DataOpsError(message)
     ids = sorted(node["unique_id"] for node in selected)
     say(f"build: {len(ids)} model(s)/seed(s)/snapshot(s) selected ({mode}) into {ws.schema}")
+    copies: list[dict] = []
+    notes: list[str] = []
+    if has_state:
+        copies, notes = copy_incremental_models(conn, env, ws, selected)
     command = ["build", "--target", "ci", *selection]
     if has_state:
         command.append("--defer")
@@ -483,6 +660,8 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
         {
             "mode": mode,
             "selected": ids,
+            "copied": copies,
+            "copy_notes": notes,
             "command": f"dbt {shlex.join(command)}",
             "exit": result.returncode,
         },
@@ -789,6 +968,18 @@ def summary_markdown(ws: Workspace) -> str:
                     for r in built
                 )
             )
+            lines.append("")
+        if build.get("copied"):
+            lines.append(
+                "Copied from production, then built incrementally: "
+                + ", ".join(
+                    f"`{_name(copy['unique_id'])}` ({copy['rows']:,} rows, {copy['seconds']} s)"
+                    for copy in build["copied"]
+                )
+            )
+            lines.append("")
+        if build.get("copy_notes"):
+            lines.append("Not copied: " + "; ".join(build["copy_notes"]))
             lines.append("")
         deferred = deferred_parents(ws)
         if deferred and build.get("mode") == "slim":

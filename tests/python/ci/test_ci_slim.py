@@ -321,3 +321,165 @@ def test_the_pytest_step_reports_passes_and_failures(
     assert steps["pytest"]["status"] == "failed"
     assert steps["pytest"]["detail"] == "1 passed, 1 failed, 0 skipped"
     assert "| pytest | ❌ 1 passed, 1 failed, 0 skipped" in result.stdout
+
+
+# -- incremental models copied from production ------------------------------------------------
+
+
+def incremental(manifest: dict, nodes: set[str]) -> set[str]:
+    return {
+        node
+        for node in nodes
+        if node.startswith("model.")
+        and manifest["nodes"][node]["config"]["materialized"] == "incremental"
+    }
+
+
+def table_shape(warehouse: Warehouse, schema: str, name: str) -> dict[str, object]:
+    """A relation's kind, row count, columns with their types, and index and constraint
+    definitions (with the schema's name taken out, so two schemas compare)."""
+    with warehouse.conn.connect() as connection, connection.cursor() as cursor:
+        relation = f'"{schema}"."{name}"'
+        cursor.execute("select relkind from pg_class where oid = %s::regclass", (relation,))
+        kind = cursor.fetchone()[0]
+        cursor.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, name)))
+        rows = cursor.fetchone()[0]
+        cursor.execute(
+            "select attname, format_type(atttypid, atttypmod), attnotnull from pg_attribute"
+            " where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum",
+            (relation,),
+        )
+        columns = cursor.fetchall()
+        cursor.execute(
+            "select pg_get_indexdef(indexrelid), indisprimary from pg_index"
+            " where indrelid = %s::regclass",
+            (relation,),
+        )
+        indexes = sorted(
+            (re.sub(r"^.* ON (ONLY )?\S+ ", "", definition), primary)
+            for definition, primary in cursor.fetchall()
+        )
+    return {"kind": kind, "rows": rows, "columns": columns, "indexes": indexes}
+
+
+def writes(pull_request: PullRequest, name: str) -> set[str]:
+    """How dbt's log says this run wrote the pull request's relation `name`: "delete" (an
+    incremental run's delete+insert into the table that was there) and/or "create" (a table
+    created from every row)."""
+    log = (pull_request.workspace / "logs" / "dbt.log").read_text()
+    relation = rf'"[^"]+"\."{re.escape(pull_request.schema)}"\."{re.escape(name)}"'
+    found = re.findall(rf"\b(delete from|create\s+table)\s+{relation}", log)
+    return {"delete" if kind == "delete from" else "create" for kind in found}
+
+
+def test_incremental_descendants_are_copied_from_production_and_extended(
+    production: Production, pull_request: PullRequest
+) -> None:
+    manifest = production.manifest()
+    schemas = prod_schemas(manifest)
+    before = fingerprint(production.warehouse, schemas)
+    expected = incremental(manifest, descendants(manifest, OTHER_STAGING_MODEL, ("model",)))
+    assert expected, "nothing incremental downstream of stg_shop__customers; pick another model"
+    pull_request.edit(OTHER_STAGING_FILE, add_comment)
+
+    result = pull_request.ci(
+        "run", "--skip", "pytest,lint", DATAOPS_PROD_STATE=str(production.state)
+    )
+
+    build = pull_request.read("build.json")
+    assert {copy["unique_id"] for copy in build["copied"]} == expected
+    assert build["copy_notes"] == []
+    results = {r["unique_id"]: r for r in pull_request.run_results()}
+    ci_tables = fingerprint(production.warehouse, {pull_request.schema})
+    for unique_id in sorted(expected):
+        node = manifest["nodes"][unique_id]
+        name = node["alias"]
+        assert f"copied {name} from production ({node['schema']}.{name}" in result.stderr
+        # dbt found a table and extended it (delete+insert), rather than creating one
+        assert results[unique_id]["status"] == "success"
+        assert writes(pull_request, name) == {"delete"}, unique_id
+        # production's table, with its types, NOT NULL and primary key, indexes and rows
+        shape = table_shape(production.warehouse, pull_request.schema, name)
+        assert shape["kind"] == "r"
+        assert shape == table_shape(production.warehouse, node["schema"], name)
+        # only a comment changed: the rows rebuilt are the ones production holds
+        assert ci_tables[f"{pull_request.schema}.{name}"] == before[f"{node['schema']}.{name}"]
+    summary = (pull_request.workspace / "summary.md").read_text()
+    assert "Copied from production, then built incrementally:" in summary
+    assert all(f"`{unique_id.split('.')[-1]}` (" in summary for unique_id in expected)
+    assert fingerprint(production.warehouse, schemas) == before
+
+
+def test_a_changed_incremental_model_is_built_in_full_not_copied(
+    production: Production, pull_request: PullRequest
+) -> None:
+    manifest = production.manifest()
+    # the incremental model with the most incremental models downstream of it
+    changed = max(
+        sorted(incremental(manifest, set(manifest["nodes"]))),
+        key=lambda node: len(incremental(manifest, descendants(manifest, node, ("model",)))),
+    )
+    node = manifest["nodes"][changed]
+    pull_request.edit(node["original_file_path"], add_comment)
+
+    result = pull_request.ci(
+        "run", "--skip", "pytest,lint", DATAOPS_PROD_STATE=str(production.state)
+    )
+
+    build = pull_request.read("build.json")
+    downstream = incremental(manifest, descendants(manifest, changed, ("model",)))
+    assert {copy["unique_id"] for copy in build["copied"]} == downstream - {changed}
+    assert f"`{node['alias']}` changed in this branch: built in full" in build["copy_notes"]
+    assert f"copied {node['alias']} " not in result.stderr
+    run = next(r for r in pull_request.run_results() if r["unique_id"] == changed)
+    assert run["status"] == "success"
+    assert writes(pull_request, node["alias"]) == {"create"}
+    assert all(
+        writes(pull_request, copy["to"].split(".")[-1]) == {"delete"} for copy in build["copied"]
+    )
+    assert table_shape(production.warehouse, pull_request.schema, node["alias"])["kind"] == "r"
+    assert (
+        "changed in this branch: built in full"
+        in (pull_request.workspace / "summary.md").read_text()
+    )
+
+
+def test_a_full_refresh_or_a_table_production_lacks_is_built_in_full(
+    production: Production, pull_request: PullRequest
+) -> None:
+    manifest = production.manifest()
+    expected = incremental(manifest, descendants(manifest, OTHER_STAGING_MODEL, ("model",)))
+    missing = manifest["nodes"][min(expected)]
+    pull_request.edit(OTHER_STAGING_FILE, add_comment)
+    pull_request.ci("state", DATAOPS_PROD_STATE=str(production.state))
+
+    refreshed = pull_request.ci("build", DBT_FULL_REFRESH="true")
+
+    assert pull_request.read("build.json")["copied"] == []
+    assert "no incremental model is copied" in refreshed.stderr
+    assert all(
+        writes(pull_request, manifest["nodes"][node]["alias"]) == {"create"} for node in expected
+    )
+
+    # production's table is gone (dropped by hand, say): that one model builds in full
+    schema, name = missing["schema"], missing["alias"]
+    with production.warehouse.conn.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("alter table {} rename to {}").format(
+                sql.Identifier(schema, name), sql.Identifier(f"{name}_away")
+            )
+        )
+    try:
+        pull_request.ci("build")
+    finally:
+        with production.warehouse.conn.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("alter table {} rename to {}").format(
+                    sql.Identifier(schema, f"{name}_away"), sql.Identifier(name)
+                )
+            )
+    build = pull_request.read("build.json")
+    assert {copy["unique_id"] for copy in build["copied"]} == expected - {missing["unique_id"]}
+    assert (
+        f"production has no table {schema}.{name}: `{name}` built in full" in (build["copy_notes"])
+    )
