@@ -11,18 +11,29 @@ typed by Arrow from their values (text when one page mixes types), so new fields
 into raw and a field whose type changes meets dlt's frozen data-type contract. The step sits
 before the incremental step, which reads the cursor column of the tables.
 
+`batch_pages` puts the pages of a resource through dlt in batches: dlt's cost per item
+(schema checks, the incremental step, writing) is paid once per table it is handed, whatever
+its size, so pages of a thousand records are joined before they become Arrow tables. The
+next pages are fetched in a thread meanwhile, so the API serves them while a batch converts.
+
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import json
-from collections.abc import Callable, Iterable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.configuration.container import Container
 from dlt.extract.items_transform import ItemTransform
 
 from ingestion.quarantine import Field, Model, RecordValidator
@@ -288,3 +299,111 @@ class ArrowPages(ItemTransform[Any]):
         }
         children = _table([line for _, line in lines], self.child, first, convert)
         return parent, children
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterator[Any], depth: int) -> Iterator[Any]:
+    """`pages`, read in a thread of their own up to `depth` pages ahead; the thread's
+    exception is raised here. Closing this generator stops the thread after its page."""
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    failed: list[BaseException] = []
+    finished = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(page):
+                    return
+            finished.set()
+        except BaseException as error:  # handed to the consumer, which raises it
+            failed.append(error)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+            put(_DONE)
+
+    # dlt keys its thread-affine contexts (config, the pipeline) by this prefix
+    thread = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(produce,),
+        name=Container.thread_pool_prefix() + "pages",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        while True:
+            try:
+                item = ahead.get(timeout=1.0)
+            except queue.Empty:
+                if thread.is_alive():
+                    continue
+                item = _DONE  # the thread ended without a word: `failed` says why
+            if item is not _DONE:
+                yield item
+                continue
+            thread.join()
+            if failed:
+                raise failed[0]
+            if not finished.is_set():
+                raise RuntimeError("the thread reading the pages stopped before the last page")
+            return
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _batches(pages: Iterable[Any], min_rows: int) -> Iterator[Any]:
+    """Consecutive pages (lists of records) joined into lists of at least `min_rows` records,
+    the last one shorter; anything that is not a list passes on by itself, in order."""
+    batch: list[Any] = []
+    for page in pages:
+        if not isinstance(page, list):
+            if batch:
+                yield batch
+                batch = []
+            yield page
+            continue
+        batch.extend(page)
+        if len(batch) >= min_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def batch_pages(resource: Any, min_rows: int, prefetch: int = 2) -> Any:
+    """Feed `resource`'s steps batches of at least `min_rows` records, joined from the pages
+    its generator yields, fetched up to `prefetch` pages ahead in a thread (none with 0).
+
+    Call it on a resource already bound to its arguments (as `rest_api_resources` returns
+    them): its generator is then a callable without parameters, wrapped here the way dlt's
+    own `parallelize` wraps it.
+    """
+    make_pages = resource._pipe.gen
+    min_rows, prefetch = int(min_rows), int(prefetch)
+    if not callable(make_pages) or inspect.signature(make_pages).parameters:
+        raise TypeError(f"{resource.name}: the resource's generator is not bound to its data")
+
+    @functools.wraps(make_pages)
+    def batched() -> Iterator[Any]:
+        pages = make_pages()
+        if prefetch:
+            pages = _prefetched(iter(pages), prefetch)
+        return _batches(pages, min_rows)
+
+    batched.__signature__ = inspect.Signature()  # type: ignore[attr-defined]
+    resource._pipe.replace_gen(batched)
+    return resource

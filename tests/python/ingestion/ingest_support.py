@@ -22,6 +22,9 @@ SHOP_DAYS = 40
 SHOP_ORDERS = 4000
 # small pages, so a run takes several requests per resource and faults hit mid-resource
 PAGE_SIZE = 100
+# pages joined into batches of at least 250 records, so a batch spans pages and faults hit
+# a batch half filled
+BATCH_ROWS = 250
 # retries without waiting, except what `Retry-After` asks for (1 s)
 FAST_RETRIES = {
     "RUNTIME__REQUEST_MAX_ATTEMPTS": "4",
@@ -78,6 +81,7 @@ class DemoShop:
             "SOURCES__SHOP__BASE_URL": self.base_url,
             "SOURCES__SHOP__API_TOKEN": DEFAULT_TOKEN,
             "SOURCES__SHOP__PAGE_SIZE": str(PAGE_SIZE),
+            "SOURCES__SHOP__BATCH_ROWS": str(BATCH_ROWS),
             **FAST_RETRIES,
             **extra,
         }

@@ -7,12 +7,16 @@ the page to the validator, where the record is rejected, never truncated.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import dlt
 import pyarrow as pa
+import pytest
 from dlt.extract.items import DataItemWithMeta
 
-from ingestion.pages import ArrowPages, Nested
+from ingestion.pages import ArrowPages, Nested, _batches, _prefetched, batch_pages
 from ingestion.quarantine import Field, Model, RecordValidator
 
 LINE = Model({"line_number": Field("integer", required=True), "unit_price": Field("number")})
@@ -104,3 +108,78 @@ def test_undeclared_fields_are_typed_by_arrow_and_mixed_types_become_text() -> N
     (orders,) = own
     assert orders.schema.field("gift").type == pa.bool_()
     assert orders.column("note").to_pylist() == ["5", "five"]
+
+
+def pages_of(*sizes: int) -> list[list[dict[str, Any]]]:
+    """Consecutive pages of orders with the given numbers of records."""
+    pages, next_id = [], 1
+    for size in sizes:
+        pages.append([order(order_id) for order_id in range(next_id, next_id + size)])
+        next_id += size
+    return pages
+
+
+class Pages:
+    """A page generator's stand-in: yields `pages`, then raises `error` if one is given."""
+
+    def __init__(self, pages: list[Any], error: Exception | None = None) -> None:
+        self.pages = pages
+        self.error = error
+        self.served = 0
+        self.closed = threading.Event()
+
+    def __call__(self) -> Iterator[Any]:
+        try:
+            for page in self.pages:
+                self.served += 1
+                yield page
+            if self.error is not None:
+                raise self.error
+        finally:
+            self.closed.set()
+
+
+def batched(pages: Pages, min_rows: int, prefetch: int = 2) -> Iterator[Any]:
+    """The records of a dlt resource over `pages`, bound to its arguments as the REST API
+    source binds its resources, then batched."""
+
+    @dlt.resource(name="orders")
+    def orders(limit: int) -> Iterator[Any]:
+        yield from pages()
+
+    resource = orders(limit=100)
+    batch_pages(resource, min_rows, prefetch=prefetch)
+    return iter(resource)
+
+
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_pages_join_into_batches_in_order_and_nothing_is_left_behind(prefetch: int) -> None:
+    pages = pages_of(100, 100, 100, 30, 100, 7)
+
+    batches = [[record["order_id"] for record in batch] for batch in _batches(pages, 250)]
+
+    assert [len(batch) for batch in batches] == [300, 137]
+    assert [key for batch in batches for key in batch] == list(range(1, 438))
+    loaded = list(batched(Pages(pages), 250, prefetch))
+    assert [row["order_id"] for row in loaded] == list(range(1, 438))
+
+
+def test_a_failure_after_some_pages_reaches_the_consumer() -> None:
+    pages = Pages(pages_of(100, 100), error=RuntimeError("503 after two pages"))
+
+    batches = _batches(_prefetched(pages(), depth=1), 1000)
+    with pytest.raises(RuntimeError, match="503 after two pages"):
+        next(batches)
+    assert pages.served == 2
+
+
+def test_closing_the_batches_stops_fetching() -> None:
+    pages = Pages(pages_of(*[10] * 50))
+
+    prefetched = _prefetched(pages(), depth=2)
+    first = next(prefetched)
+    prefetched.close()
+
+    assert [record["order_id"] for record in first] == list(range(1, 11))
+    assert pages.closed.wait(5)
+    assert pages.served < 50  # at most the pages queued ahead, not the whole resource
