@@ -433,6 +433,42 @@ def _selected_relations(
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
+def _slim_selection(env: dict[str, str], ws: Workspace) -> tuple[list[dict], set[str]]:
+    """What `--select state:modified+` builds, as _selected_relations gives it, and the nodes
+    changed themselves (`state:modified`), from one `dbt ls`: the descendants are read from
+    the manifest that run writes (its child_map is the graph dbt selects `+` from)."""
+    changed = {
+        node["unique_id"]
+        for node in _selected_relations(
+            env, ["--select", "state:modified", "--state", str(ws.prod_state)], "all"
+        )
+    }
+    manifest = json.loads((ws.target / "manifest.json").read_text())
+    children = manifest.get("child_map", {})
+    seen: set[str] = set()
+    stack = sorted(changed)
+    while stack:
+        unique_id = stack.pop()
+        if unique_id not in seen:
+            seen.add(unique_id)
+            stack.extend(children.get(unique_id, []))
+    nodes = manifest.get("nodes", {})
+    selected = [
+        {
+            "unique_id": unique_id,
+            "resource_type": nodes[unique_id]["resource_type"],
+            "database": nodes[unique_id]["database"],
+            "schema": nodes[unique_id]["schema"],
+            "alias": nodes[unique_id]["alias"],
+            "config.materialized": nodes[unique_id]["config"].get("materialized"),
+            "config.full_refresh": nodes[unique_id]["config"].get("full_refresh"),
+        }
+        for unique_id in sorted(seen)
+        if nodes.get(unique_id, {}).get("resource_type") in {"model", "seed", "snapshot"}
+    ]
+    return selected, changed
+
+
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 
 
@@ -495,7 +531,7 @@ def _copy_table(cursor, source, target) -> int:
 
 
 def copy_incremental_models(
-    conn: Connection, env: dict[str, str], ws: Workspace, selected: list[dict]
+    conn: Connection, env: dict[str, str], ws: Workspace, selected: list[dict], changed: set[str]
 ) -> tuple[list[dict], list[str]]:
     """Production's tables of the incremental models this build selects but does not change,
     copied into the pull request's schema before `dbt build`: (copies, notes).
@@ -528,12 +564,6 @@ def copy_incremental_models(
         note = "full refresh requested (DBT_FULL_REFRESH): no incremental model is copied"
         say(f"build: {note}")
         return [], [note]
-    changed = {
-        node["unique_id"]
-        for node in _selected_relations(
-            env, ["--select", "state:modified", "--state", str(ws.prod_state)], "model"
-        )
-    }
     production = json.loads((ws.prod_state / "manifest.json").read_text()).get("nodes", {})
     notes: list[str] = []
     plan: list[tuple[dict, dict]] = []
@@ -625,8 +655,12 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
         annotate("warning", f"no production state: building EVERY model into {ws.schema}")
         selection = []
         mode = "full"
+    changed: set[str] = set()
     try:
-        selected = _selected_relations(env, selection)
+        if has_state:
+            selected, changed = _slim_selection(env, ws)
+        else:
+            selected = _selected_relations(env, selection)
     except DataOpsError as exc:
         ws.write_json("build.json", {"mode": mode, "selected": [], "error": str(exc)})
         ws.record_step("build", "failed", time.monotonic() - started, str(exc))
@@ -650,7 +684,7 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
     copies: list[dict] = []
     notes: list[str] = []
     if has_state:
-        copies, notes = copy_incremental_models(conn, env, ws, selected)
+        copies, notes = copy_incremental_models(conn, env, ws, selected, changed)
     command = ["build", "--target", "ci", *selection]
     if has_state:
         command.append("--defer")
