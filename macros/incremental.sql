@@ -22,3 +22,65 @@
         {{ return('(select ' ~ newest ~ ' from ' ~ this ~ ')') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The days `rpt_product_sales_daily` and the rollups built on it rebuild in an incremental
+    build, as a list of date literals read when the model runs (so each day's rows are found
+    by the index on the day, not by reading every fact first): every day with an order line
+    changed since `changed_since` (new orders, late status changes and refunds), every day
+    with an order of a customer who moved to another country since (the country comes from
+    the customer), and every day a product renamed or recategorised since was sold on.
+    None in a full build; in a unit test, a subquery over the same refs. -#}
+{% macro product_sales_days_to_rebuild(changed_since) -%}
+    {#- rendered in every build, so dbt sees the refs when it parses the models -#}
+    {%- set query -%}
+        select order_items.order_date as sales_date
+        from {{ ref('fct_order_items') }} as order_items
+        where order_items.updated_at >= {{ changed_since }}
+
+        union
+
+        select orders.order_date as sales_date
+        from {{ ref('fct_orders') }} as orders
+        where orders.customer_id in (
+            select later_versions.customer_id
+            from {{ ref('snp_shop__customers') }} as later_versions
+            inner join {{ ref('snp_shop__customers') }} as earlier_versions
+                on
+                    later_versions.customer_id = earlier_versions.customer_id
+                    and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
+            where
+                later_versions.dbt_valid_from >= {{ changed_since }}
+                and later_versions.country_code is distinct from earlier_versions.country_code
+        )
+
+        union
+
+        select order_items.order_date as sales_date
+        from {{ ref('fct_order_items') }} as order_items
+        where order_items.product_id in (
+            select later_versions.product_id
+            from {{ ref('snp_shop__products') }} as later_versions
+            inner join {{ ref('snp_shop__products') }} as earlier_versions
+                on
+                    later_versions.product_id = earlier_versions.product_id
+                    and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
+            where
+                later_versions.dbt_valid_from >= {{ changed_since }}
+                and (
+                    later_versions.product_name is distinct from earlier_versions.product_name
+                    or later_versions.category is distinct from earlier_versions.category
+                )
+        )
+    {%- endset -%}
+    {%- if not is_incremental() -%}
+        {{ return(none) }}
+    {%- elif not execute or model.resource_type == 'unit_test' -%}
+        {{ return('(' ~ query ~ ')') }}
+    {%- endif -%}
+    {%- set literals = [] -%}
+    {%- for day in run_query(query).columns[0].values() | sort -%}
+        {%- do literals.append(dbt.string_literal(day.isoformat())) -%}
+    {%- endfor -%}
+    {#- nothing changed: a list that matches no day -#}
+    {{ return('(' ~ (literals | join(', ') or 'cast(null as date)') ~ ')') }}
+{%- endmacro %}

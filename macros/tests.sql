@@ -29,10 +29,8 @@
 
 {#- `column >= '<start>'` for a model tested on its recent rows in this build, else none. -#}
 {% macro recent_rows_condition(relation) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {#- tests that compare a model's totals with another model's need all of its rows -#}
+    {#- a test that compares a model's totals with another model's reads the same rows of
+        both (`paired_test_windows`), never this one-sided filter -#}
     {%- set row_tests = [
         'unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true',
         'unique_combination',
@@ -40,21 +38,45 @@
     {%- if (model.get('test_metadata') or {}).get('name') not in row_tests -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
-    {%- set column = (tested.config.meta or {}).get('test_window_column') if tested else none -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') if execute else none -%}
+    {%- if not tested -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set start = test_window_start(tested.name) -%}
+    {%- if start is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(in_test_window(tested.config.meta['test_window_column'], start)) }}
+{%- endmacro %}
+
+{#- Where the recent rows of `model_name` start in a build that is not a full refresh: the
+    newest value of `column` (by default the model's `meta.test_window_column`) less
+    `test_window_days`, read from the model or from the fact its `meta` names in
+    `test_window_newest_in`, as an SQL literal. None in a full refresh, at parse time, or
+    when the model has no window or no rows; `in_test_window` then keeps every row.
+
+    Singular tests scope themselves with it: one start for every model they compare, so both
+    sides of a comparison read the same rows. -#}
+{% macro test_window_start(model_name, column=none) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- set meta = (node.config.meta or {}) if node else {} -%}
+    {%- set column = column or meta.get('test_window_column') -%}
     {%- if not column -%}
         {{ return(none) }}
     {%- endif -%}
     {#- a view over raw tables takes its newest value from the fact built from it, whose
         index answers at once (from the view, it would cost what the test saves) -#}
-    {%- set newest_in = tested.config.meta.get('test_window_newest_in') -%}
-    {%- set anchor = relation -%}
-    {%- if newest_in -%}
-        {%- set node = graph.nodes['model.' ~ project_name ~ '.' ~ newest_in] -%}
-        {%- set anchor = adapter.get_relation(node.database, node.schema, node.alias) -%}
-        {%- if anchor is none -%}
-            {{ return(none) }}
-        {%- endif -%}
+    {%- set anchor_node = graph.nodes.get(
+        'model.' ~ project_name ~ '.' ~ meta.get('test_window_newest_in', model_name)
+    ) -%}
+    {%- set anchor = adapter.get_relation(
+        anchor_node.database, anchor_node.schema, anchor_node.alias
+    ) if anchor_node else none -%}
+    {%- if anchor is none -%}
+        {{ return(none) }}
     {%- endif -%}
     {%- set start_query -%}
         select {{ add_days('max(' ~ column ~ ')', -var('test_window_days')) }} from {{ anchor }}
@@ -63,5 +85,37 @@
     {%- if start is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(column ~ ' >= ' ~ dbt.string_literal(start.isoformat())) }}
+    {{ return(dbt.string_literal(start.isoformat())) }}
+{%- endmacro %}
+
+{#- `column >= start` (a `test_window_start`), or `true` when there is no window. -#}
+{% macro in_test_window(column, start) -%}
+    {%- if start is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {{ return(column ~ ' >= ' ~ start) }}
+{%- endmacro %}
+
+{#- The `meta.test_window_column` of a model of this project, or none. -#}
+{% macro test_window_column(model_name) -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) if execute -%}
+    {{ return((node.config.meta or {}).get('test_window_column') if node else none) }}
+{%- endmacro %}
+
+{#- The conditions a test comparing a model with another (`row_count_within_tolerance`,
+    `sums_match_detail`) reads each with: in a build that is not a full refresh, when both name
+    a `test_window_column` (and, given `group_by`, the model's is one of them, so a group is
+    on both sides or on neither), the same recent rows of each, from the model's
+    `test_window_start`; else `true` for both. -#}
+{% macro paired_test_windows(model_relation, other_relation, group_by=none) -%}
+    {%- set model_column = test_window_column(model_relation.identifier)
+        if model_relation.identifier is defined else none -%}
+    {%- set other_column = test_window_column(other_relation.identifier)
+        if other_relation.identifier is defined else none -%}
+    {%- if not (model_column and other_column)
+        or (group_by is not none and model_column not in group_by) -%}
+        {{ return(['true', 'true']) }}
+    {%- endif -%}
+    {%- set since = test_window_start(model_relation.identifier) -%}
+    {{ return([in_test_window(model_column, since), in_test_window(other_column, since)]) }}
 {%- endmacro %}

@@ -1,8 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[{'columns': ['customer_id']}, {'columns': ['first_ordered_at']}],
+    )
+}}
+
+{%- set changed_since = lookback_start('first_ordered_at') %}
+
 with
 
 orders as (
 
     select * from {{ ref('stg_shop__orders') }}
+
+),
+
+-- An incremental build assigns again the customers with an order changed since the newest
+-- first order already assigned, less the lookback window (new customers among them), from
+-- all their orders; the others' orders did not change, so neither did their first.
+orders_in_scope as (
+
+    select * from orders
+    {% if is_incremental() %}
+        where customer_id in (
+            select changed_orders.customer_id
+            from orders as changed_orders
+            where changed_orders.updated_at >= {{ changed_since }}
+        )
+    {% endif %}
 
 ),
 
@@ -20,7 +48,7 @@ orders_ranked as (
             order by ordered_at, order_id
         ) as customer_order_number
 
-    from orders
+    from orders_in_scope
 
 ),
 

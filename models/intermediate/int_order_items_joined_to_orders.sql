@@ -30,7 +30,8 @@ joined as (
         orders.ordered_at,
         orders.order_status,
         orders.channel,
-        orders.updated_at,
+        -- the order's, which its lines carry: a test of recent lines filters the raw lines
+        order_items.updated_at,
         order_items.line_number,
         order_items.quantity,
         order_items.unit_price,

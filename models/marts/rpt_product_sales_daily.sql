@@ -7,100 +7,36 @@
     )
 }}
 
-{%- set changed_since = lookback_start('sales_date') %}
+{#- An incremental build rebuilds whole days: every day with an order line changed since the
+    newest day already in the table, less the lookback window (new orders, late status changes
+    and refunds), every day with an order of a customer who moved since (the country comes from
+    the customer), and every day a product renamed or recategorised since was sold on (see
+    `product_sales_days_to_rebuild`, which the rollups built on this one share). -#}
+{%- set days_to_rebuild = product_sales_days_to_rebuild(lookback_start('sales_date')) %}
 
 with
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
+    {% if is_incremental() %}
+        where order_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where order_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 
 products as (
 
     select * from {{ ref('dim_products') }}
-
-),
-
-customer_versions as (
-
-    select * from {{ ref('snp_shop__customers') }}
-
-),
-
--- customers who moved to another country since (their orders' country is the new one)
-moved_customers as (
-
-    select later_versions.customer_id
-
-    from customer_versions as later_versions
-
-    inner join customer_versions as earlier_versions
-        on
-            later_versions.customer_id = earlier_versions.customer_id
-            and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
-
-    where
-        later_versions.dbt_valid_from >= {{ changed_since }}
-        and later_versions.country_code is distinct from earlier_versions.country_code
-
-),
-
-product_versions as (
-
-    select * from {{ ref('snp_shop__products') }}
-
-),
-
--- products renamed or moved to another category since
-relabelled_products as (
-
-    select later_versions.product_id
-
-    from product_versions as later_versions
-
-    inner join product_versions as earlier_versions
-        on
-            later_versions.product_id = earlier_versions.product_id
-            and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
-
-    where
-        later_versions.dbt_valid_from >= {{ changed_since }}
-        and (
-            later_versions.product_name is distinct from earlier_versions.product_name
-            or later_versions.category is distinct from earlier_versions.category
-        )
-
-),
-
--- An incremental build rebuilds whole days: every day with an order line changed since the
--- newest day already in the table, less the lookback window (new orders, late status changes
--- and refunds), every day with an order of a customer who moved since (the country comes
--- from the customer), and every day a product renamed or recategorised since was sold on.
-changed_days as (
-
-    select order_items.order_date as sales_date
-    from order_items
-    where order_items.updated_at >= {{ changed_since }}
-
-    union
-
-    select orders.order_date as sales_date
-    from orders
-    where orders.customer_id in (select moved_customers.customer_id from moved_customers)
-
-    union
-
-    select order_items.order_date as sales_date
-    from order_items
-    where order_items.product_id in (select relabelled_products.product_id from relabelled_products)
 
 ),
 
@@ -125,11 +61,7 @@ lines_sold as (
     inner join orders
         on order_items.order_id = orders.order_id
 
-    where
-        not order_items.is_cancelled
-        {% if is_incremental() %}
-            and order_items.order_date in (select changed_days.sales_date from changed_days)
-        {% endif %}
+    where not order_items.is_cancelled
 
 ),
 

@@ -1,8 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='sales_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+-- An incremental build rebuilds the days rpt_product_sales_daily rebuilt (the same
+-- `product_sales_days_to_rebuild`, from the same newest day), from its rows of those days.
+{%- set days_to_rebuild = product_sales_days_to_rebuild(lookback_start('sales_date')) %}
+
 with
 
 product_sales as (
 
     select * from {{ ref('rpt_product_sales_daily') }}
+    {% if is_incremental() %}
+        where sales_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 

@@ -27,6 +27,9 @@ renamed as (
         cast(source.unit_price as numeric(12, 2)) as unit_price,
         orders.currency,
 
+        ---------- timestamps
+        cast(source.updated_at as timestamptz) as updated_at,
+
         ---------- load metadata
         source._dlt_load_id as load_id
 

@@ -1,16 +1,21 @@
 -- Every order's lines add up to the order to the cent: value, refunds and net revenue in
--- EUR, and units. Returns the orders whose lines do not.
+-- EUR, and units. Returns the orders whose lines do not. A build that is not a full refresh
+-- checks the orders changed in the test window (lines carry their order's `updated_at`).
+{%- set since = test_window_start('fct_orders') %}
+
 with
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    where {{ in_test_window('updated_at', since) }}
 
 ),
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
+    where {{ in_test_window('updated_at', since) }}
 
 ),
 

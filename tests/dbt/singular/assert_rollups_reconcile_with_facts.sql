@@ -1,6 +1,11 @@
 -- The dashboard's rollups tell one story: product sales, marketing and cohorts add up to the
 -- same revenue, orders, units, spend, sessions and new customers as the facts they come
--- from. Returns one row per figure that does not add up.
+-- from. Returns one row per figure that does not add up. A build that is not a full refresh
+-- compares the days of the test window (and the cohorts of their months).
+{%- set days_since = test_window_start('fct_orders', 'order_date') %}
+{%- set months_since = none if days_since is none
+    else month_start('cast(' ~ days_since ~ ' as date)') %}
+
 with
 
 revenue as (
@@ -13,6 +18,18 @@ revenue as (
 
     from {{ ref('rpt_revenue_daily') }}
 
+    where {{ in_test_window('revenue_date', days_since) }}
+
+),
+
+revenue_of_the_months as (
+
+    select sum(new_customer_count) as new_customer_count
+
+    from {{ ref('rpt_revenue_daily') }}
+
+    where {{ in_test_window('revenue_date', months_since) }}
+
 ),
 
 product_sales as (
@@ -22,6 +39,8 @@ product_sales as (
         sum(units_sold) as units_sold
 
     from {{ ref('rpt_product_sales_daily') }}
+
+    where {{ in_test_window('sales_date', days_since) }}
 
 ),
 
@@ -36,6 +55,8 @@ marketing as (
 
     from {{ ref('rpt_marketing_daily') }}
 
+    where {{ in_test_window('spend_date', days_since) }}
+
 ),
 
 cohorts as (
@@ -44,7 +65,9 @@ cohorts as (
 
     from {{ ref('rpt_customer_cohorts') }}
 
-    where months_since_first_order = 0
+    where
+        months_since_first_order = 0
+        and {{ in_test_window('cohort_month', months_since) }}
 
 ),
 
@@ -52,6 +75,7 @@ spend as (
 
     select sum(spend_eur) as spend_eur
     from {{ ref('fct_marketing_spend') }}
+    where {{ in_test_window('spend_date', days_since) }}
 
 ),
 
@@ -59,6 +83,7 @@ web_sessions as (
 
     select count(*) as sessions
     from {{ ref('fct_web_sessions') }}
+    where {{ in_test_window('session_date', days_since) }}
 
 ),
 
@@ -122,9 +147,9 @@ figures as (
 
     select
         'cohort sizes' as figure,
-        revenue.new_customer_count as expected,
+        revenue_of_the_months.new_customer_count as expected,
         cohorts.customers as actual
-    from revenue cross join cohorts
+    from revenue_of_the_months cross join cohorts
 
 )
 
