@@ -16,3 +16,23 @@
 {% macro default__dlt_loaded_at(load_id_column) -%}
     to_timestamp(cast({{ load_id_column }} as numeric))
 {%- endmacro %}
+
+{#- The rows of a landing table that staging reads: those of completed loads and, of each file,
+    only those of its current version. Raw keeps every version of a file;
+    `stg_landing__loaded_files` says which load of a file is current. Rows of a file loaded
+    before files were recorded have no current version and stay. -#}
+{% macro landing_current_rows(table_name) -%}
+    select source.*
+
+    from {{ source('landing', table_name) }} as source
+
+    left join {{ ref('stg_landing__loaded_files') }} as current_files
+        on
+            source._source_file = current_files.source_file
+            and current_files.table_name = {{ dbt.string_literal(table_name) }}
+            and current_files.is_current_version
+
+    where
+        source.{{ dlt_completed_loads('landing') }}
+        and (current_files.load_id is null or source._dlt_load_id = current_files.load_id)
+{%- endmacro %}

@@ -1,33 +1,9 @@
 with
 
+-- the rows of completed loads, of each file only its current version (see the macro)
 source as (
 
-    select * from {{ source('landing', 'marketing_spend') }}
-    where {{ dlt_completed_loads('landing') }}
-
-),
-
-current_files as (
-
-    select * from {{ ref('stg_landing__loaded_files') }}
-    where table_name = 'marketing_spend' and is_current_version
-
-),
-
--- Raw keeps every version of a file; staging keeps the rows of its current one. Rows of a
--- file loaded before files were recorded have no current version and stay.
-current_rows as (
-
-    select source.*
-
-    from source
-
-    left join current_files
-        on source._source_file = current_files.source_file
-
-    where
-        current_files.load_id is null
-        or source._dlt_load_id = current_files.load_id
+    {{ landing_current_rows('marketing_spend') }}
 
 ),
 
@@ -54,7 +30,7 @@ renamed as (
         _source_file as source_file,
         _dlt_load_id as load_id
 
-    from current_rows
+    from source
 
 )
 
