@@ -42,15 +42,9 @@
         select orders.order_date as sales_date
         from {{ ref('fct_orders') }} as orders
         where orders.customer_id in (
-            select later_versions.customer_id
-            from {{ ref('snp_shop__customers') }} as later_versions
-            inner join {{ ref('snp_shop__customers') }} as earlier_versions
-                on
-                    later_versions.customer_id = earlier_versions.customer_id
-                    and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
-            where
-                later_versions.dbt_valid_from >= {{ changed_since }}
-                and later_versions.country_code is distinct from earlier_versions.country_code
+            {{ changed_in_snapshot(
+                ref('snp_shop__customers'), 'customer_id', ['country_code'], changed_since
+            ) }}
         )
 
         union
@@ -58,18 +52,10 @@
         select order_items.order_date as sales_date
         from {{ ref('fct_order_items') }} as order_items
         where order_items.product_id in (
-            select later_versions.product_id
-            from {{ ref('snp_shop__products') }} as later_versions
-            inner join {{ ref('snp_shop__products') }} as earlier_versions
-                on
-                    later_versions.product_id = earlier_versions.product_id
-                    and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
-            where
-                later_versions.dbt_valid_from >= {{ changed_since }}
-                and (
-                    later_versions.product_name is distinct from earlier_versions.product_name
-                    or later_versions.category is distinct from earlier_versions.category
-                )
+            {{ changed_in_snapshot(
+                ref('snp_shop__products'), 'product_id', ['product_name', 'category'],
+                changed_since
+            ) }}
         )
     {%- endset -%}
     {%- if not is_incremental() -%}
@@ -83,4 +69,23 @@
     {%- endfor -%}
     {#- nothing changed: a list that matches no day -#}
     {{ return('(' ~ (literals | join(', ') or 'cast(null as date)') ~ ')') }}
+{%- endmacro %}
+
+{#- The keys of a snapshot whose version valid since `changed_since` differs from the version
+    before it in any of `columns`: `select <key> from …`, for an `in (…)` list. -#}
+{% macro changed_in_snapshot(snapshot, key, columns, changed_since) -%}
+    select later_versions.{{ key }}
+    from {{ snapshot }} as later_versions
+    inner join {{ snapshot }} as earlier_versions
+        on
+            later_versions.{{ key }} = earlier_versions.{{ key }}
+            and later_versions.dbt_valid_from = earlier_versions.dbt_valid_to
+    where
+        later_versions.dbt_valid_from >= {{ changed_since }}
+        and (
+            {%- for column in columns %}
+            {{ 'or ' if not loop.first }}later_versions.{{ column }}
+                is distinct from earlier_versions.{{ column }}
+            {%- endfor %}
+        )
 {%- endmacro %}
