@@ -262,16 +262,19 @@ def _served_fields(conn: sqlite3.Connection, resource: _Resource) -> tuple[str, 
 
 def _embed_line_items(conn: sqlite3.Connection, orders: list[dict[str, object]]) -> None:
     """Attach each order's line items, fetched for the whole page in one query."""
-    by_order: dict[object, list[dict[str, object]]] = {order["order_id"]: [] for order in orders}
+    by_order: dict[object, list[dict[str, object]]] = {}
+    for order in orders:
+        order["line_items"] = by_order[order["order_id"]] = []
     rows = conn.execute(
         f"select order_id, {', '.join(LINE_ITEM_FIELDS)} from order_items"  # noqa: S608
         " where order_id in (select value from json_each(?)) order by order_id, line_number",
         (json.dumps(list(by_order)),),
     )
-    for order_id, *values in rows:
-        by_order[order_id].append(dict(zip(LINE_ITEM_FIELDS, values, strict=True)))
-    for order in orders:
-        order["line_items"] = by_order[order["order_id"]]
+    line_number, product_id, quantity, unit_price = LINE_ITEM_FIELDS
+    for order_id, number, product, count, price in rows:
+        by_order[order_id].append(
+            {line_number: number, product_id: product, quantity: count, unit_price: price}
+        )
 
 
 # --- Frankfurter (ECB reference rates) -------------------------------------------------------

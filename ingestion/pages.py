@@ -16,6 +16,10 @@ before the incremental step, which reads the cursor column of the tables.
 its size, so pages of a thousand records are joined before they become Arrow tables. The
 next pages are fetched in a thread meanwhile, so the API serves them while a batch converts.
 
+`read_page` reads a JSON page with Arrow's JSON reader (C++, without the interpreter lock)
+into an `ArrowPage`, in the thread that fetches it: the records never become Python objects
+unless a page needs the record-by-record check, when its body is parsed again with orjson.
+
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import io
 import json
 import queue
 import threading
@@ -31,8 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pa_json
 from dlt.common.configuration.container import Container
 from dlt.extract.items_transform import ItemTransform
 
@@ -91,6 +98,107 @@ _INFERRED: dict[str, Callable[[pa.DataType], bool]] = {
     "date": pa.types.is_string,
     "timestamp": pa.types.is_string,
 }
+
+
+def wire_type(model: Model) -> pa.StructType:
+    """A record of `model` as JSON carries it: dates and timestamps as text, a list of
+    records as a list of their wire type."""
+    fields = []
+    for name, spec in model.fields.items():
+        if spec.kind == "list" and spec.items is not None:
+            fields.append(pa.field(name, pa.list_(wire_type(spec.items))))
+        elif spec.kind in ARROW_TYPES:
+            fields.append(
+                pa.field(name, pa.string() if spec.kind in _PARSED else ARROW_TYPES[spec.kind])
+            )
+    return pa.struct(fields)
+
+
+def _plain_json(data_type: pa.DataType) -> bool:
+    """A type JSON values read as they are: Arrow's reader also turns text that looks like a
+    timestamp into one, which the Python path leaves as text."""
+    if pa.types.is_list(data_type):
+        return _plain_json(data_type.value_type)
+    if pa.types.is_struct(data_type):
+        return all(_plain_json(field.type) for field in data_type)
+    return (
+        pa.types.is_null(data_type)
+        or pa.types.is_boolean(data_type)
+        or pa.types.is_int64(data_type)
+        or pa.types.is_float64(data_type)
+        or pa.types.is_string(data_type)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArrowPage:
+    """The records of one JSON page as Arrow read them, with the body, to read them again
+    as Python objects if the page needs the record-by-record check."""
+
+    records: pa.StructArray
+    body: bytes
+    field: str
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def as_python(self) -> list[Any]:
+        return orjson.loads(self.body)[self.field]
+
+
+def read_page(body: bytes, model: Model, field: str = "data") -> dict[str, Any] | None:
+    """A JSON page, an object whose `field` lists the records, read by Arrow: the records as
+    an `ArrowPage` (declared fields as `model`'s wire types), the other members as Python
+    values. None when Arrow cannot read the body as such a page or would read a value other
+    than the Python path does (a record that is not an object, a value of another type than
+    declared, a repeated key, bytes that are not UTF-8, text it takes for a timestamp): the
+    caller then parses the body in Python.
+    """
+    schema = pa.schema([pa.field(field, pa.list_(wire_type(model)))])
+    try:
+        body.decode()  # Arrow's reader passes bytes that are not UTF-8 into text columns
+        table = pa_json.read_json(
+            io.BytesIO(body),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=len(body) + 1),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"
+            ),
+        )
+    except (*_ARROW_ERRORS, UnicodeError):
+        return None
+    if table.num_rows != 1 or not all(_plain_json(column.type) for column in table.schema):
+        return None
+    pages = table.column(field).combine_chunks()
+    if pages.null_count:
+        return None
+    payload = {name: table.column(name)[0].as_py() for name in table.column_names if name != field}
+    records = pages.flatten()
+    payload[field] = ArrowPage(records, body, field) if len(records) else []
+    return payload
+
+
+def _records(item: list[Any]) -> int:
+    """How many records a page or batch holds: Arrow pages count their rows."""
+    return sum(len(part) if isinstance(part, ArrowPage) else 1 for part in item)
+
+
+def _as_python(item: list[Any]) -> list[Any]:
+    """A page or batch with every Arrow page read again as Python records."""
+    records: list[Any] = []
+    for part in item:
+        if isinstance(part, ArrowPage):
+            records.extend(part.as_python())
+        else:
+            records.append(part)
+    return records
+
+
+def _struct(item: list[Any]) -> pa.StructArray:
+    """A page or batch as one struct array: Arrow pages joined (their types must agree),
+    Python records converted."""
+    if all(isinstance(part, ArrowPage) for part in item):
+        return pa.concat_arrays([part.records for part in item])
+    return pa.array(_as_python(item))
 
 
 class NotStrict(ValueError):
@@ -227,14 +335,14 @@ class ArrowPages(ItemTransform[Any]):
             yield item
             return
         try:
-            tables: tuple[pa.Table, pa.Table | None] | None = self._strict(item)
+            tables: tuple[pa.Table, pa.Table | None] | None = self._strict(_struct(item))
         except (NotStrict, *_ARROW_ERRORS):
             tables = None
         if tables is not None:
-            yield from self.validator.passed(len(item))
+            yield from self.validator.passed(_records(item))
             yield from self._emit(*tables)
             return
-        for checked in self.validator(item):
+        for checked in self.validator(_as_python(item)):
             if isinstance(checked, list):
                 yield from self._emit(*self._arrow(checked, _declared))
             else:
@@ -245,10 +353,9 @@ class ArrowPages(ItemTransform[Any]):
         if children is not None and children.num_rows and self.nested:
             yield dlt.mark.with_table_name(children, self.nested.table_name)
 
-    def _strict(self, records: list[Any]) -> tuple[pa.Table, pa.Table | None]:
+    def _strict(self, struct: pa.Array) -> tuple[pa.Table, pa.Table | None]:
         """The page converted in Arrow (C++) alone: every record an object, every declared
         value already of its kind; NotStrict (or an Arrow error) otherwise."""
-        struct = pa.array(records)
         if not pa.types.is_struct(struct.type) or struct.null_count:
             raise NotStrict("not a page of objects")
         nested = self.nested
@@ -366,20 +473,23 @@ def _prefetched(pages: Iterator[Any], depth: int) -> Iterator[Any]:
 
 
 def _batches(pages: Iterable[Any], min_rows: int) -> Iterator[Any]:
-    """Consecutive pages (lists of records) joined into lists of at least `min_rows` records,
-    the last one shorter; anything that is not a list passes on by itself, in order."""
+    """Consecutive pages (lists of records or of `ArrowPage`s) joined into lists of at least
+    `min_rows` records, the last one shorter; anything that is not a list passes on by itself,
+    in order."""
     batch: list[Any] = []
+    rows = 0
     for page in pages:
         if not isinstance(page, list):
             if batch:
                 yield batch
-                batch = []
+                batch, rows = [], 0
             yield page
             continue
         batch.extend(page)
-        if len(batch) >= min_rows:
+        rows += _records(page)
+        if rows >= min_rows:
             yield batch
-            batch = []
+            batch, rows = [], 0
     if batch:
         yield batch
 

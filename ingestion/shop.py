@@ -21,6 +21,7 @@ type changes stops the load (the data-type contract is frozen). Requests that fa
 
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from dlt.sources.rest_api import rest_api_resources
 from requests import Response
 
 from ingestion import quarantine
-from ingestion.pages import ArrowPages, Nested, batch_pages, column_hints
+from ingestion.pages import ArrowPages, Nested, batch_pages, column_hints, read_page
 from ingestion.quarantine import Field, Model
 
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
@@ -46,16 +47,23 @@ def _iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _parse_json_once(response: Response, *args: Any, **kwargs: Any) -> Response:
-    """Parse a JSON page once, with orjson: dlt's client reads the body twice (records and
-    the next cursor), each time with the standard parser."""
-    if response.ok and "json" in response.headers.get("Content-Type", ""):
-        try:
-            payload = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            return response  # the standard parser reports it
-        response.json = lambda **_: payload  # type: ignore[method-assign]
-    return response
+def _page_reader(model: Model) -> Callable[..., Response]:
+    """A response hook that reads a JSON page once: with Arrow's JSON reader where it can
+    (`pages.read_page`), else with orjson. dlt's client would read the body twice (records
+    and the next cursor), each time into Python objects with the standard parser."""
+
+    def read(response: Response, *args: Any, **kwargs: Any) -> Response:
+        if response.ok and "json" in response.headers.get("Content-Type", ""):
+            payload = read_page(response.content, model)
+            if payload is None:
+                try:
+                    payload = orjson.loads(response.content)
+                except orjson.JSONDecodeError:
+                    return response  # the standard parser reports it
+            response.json = lambda **_: payload  # type: ignore[method-assign]
+        return response
+
+    return read
 
 
 LINES = Nested(
@@ -163,10 +171,7 @@ def shop_source(
         "resource_defaults": {
             "write_disposition": "merge",
             # compiled once: dlt's client would parse a text path again for every page
-            "endpoint": {
-                "data_selector": compile_path("data"),
-                "response_actions": [_parse_json_once],
-            },
+            "endpoint": {"data_selector": compile_path("data")},
         },
         "resources": [
             {
@@ -174,6 +179,7 @@ def shop_source(
                 "primary_key": primary_key,
                 "endpoint": {
                     "path": name,
+                    "response_actions": [_page_reader(model)],
                     "params": {
                         "limit": page_size,
                         "updated_since": {
@@ -188,7 +194,7 @@ def shop_source(
                     },
                 },
             }
-            for name, (primary_key, _) in MODELS.items()
+            for name, (primary_key, model) in MODELS.items()
         ],
     }
     resources = rest_api_resources(config)

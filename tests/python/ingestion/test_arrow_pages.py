@@ -2,7 +2,9 @@
 
 The whole-page conversion must agree with the record-by-record check: a value it would
 coerce where the model does not (a float for an integer, a bool for a number) must send
-the page to the validator, where the record is rejected, never truncated.
+the page to the validator, where the record is rejected, never truncated. A page read by
+Arrow's JSON reader (`read_page`) must become the same tables as the same page read into
+Python objects.
 """
 
 from __future__ import annotations
@@ -12,12 +14,25 @@ from collections.abc import Iterator
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 import pytest
+import requests
 from dlt.extract.items import DataItemWithMeta
+from ingest_support import DemoShop
 
-from ingestion.pages import ArrowPages, Nested, _batches, _prefetched, batch_pages
+from demo.api import DEFAULT_TOKEN
+from ingestion.pages import (
+    ArrowPage,
+    ArrowPages,
+    Nested,
+    _batches,
+    _prefetched,
+    batch_pages,
+    read_page,
+)
 from ingestion.quarantine import Field, Model, RecordValidator
+from ingestion.shop import MODELS
 
 LINE = Model({"line_number": Field("integer", required=True), "unit_price": Field("number")})
 ORDER = Model(
@@ -108,6 +123,99 @@ def test_undeclared_fields_are_typed_by_arrow_and_mixed_types_become_text() -> N
     (orders,) = own
     assert orders.schema.field("gift").type == pa.bool_()
     assert orders.column("note").to_pylist() == ["5", "five"]
+
+
+def body(records: list[Any], **envelope: Any) -> bytes:
+    return orjson.dumps({"data": records, **envelope})
+
+
+def arrow_read(*pages: list[Any]) -> list[Any]:
+    """The pages as one batch of Arrow-read pages, as `batch_pages` hands them on."""
+    batch: list[Any] = []
+    for page in pages:
+        payload = read_page(body(page), ORDER)
+        assert payload is not None
+        batch.extend([payload["data"]] if isinstance(payload["data"], ArrowPage) else [])
+    return batch
+
+
+def same_result(
+    first: tuple[list[pa.Table], dict[str, list[Any]], int],
+    second: tuple[list[pa.Table], dict[str, list[Any]], int],
+) -> None:
+    own, routed, seen = first
+    own_2, routed_2, seen_2 = second
+    assert [table.to_pylist() for table in own] == [table.to_pylist() for table in own_2]
+    assert [table.schema for table in own] == [table.schema for table in own_2]
+    assert seen == seen_2
+    lines = [t.to_pylist() for t in routed.get("order_line_items", [])]
+    assert lines == [t.to_pylist() for t in routed_2.get("order_line_items", [])]
+    strip = [{k: v for k, v in row.items() if k != "load_id"} for row in rejects(routed)]
+    assert strip == [{k: v for k, v in row.items() if k != "load_id"} for row in rejects(routed_2)]
+
+
+# case -> (page, whether Arrow reads it; the others are read into Python objects)
+PAGES = {
+    "clean": ([order(1), order(2, line_items=[]), order(3, line_items=None)], True),
+    "missing required": ([order(1), {"status": "paid"}], True),
+    "other accepted forms": ([order(1, updated_at="2025-03-01 10:00:00"), order(2)], True),
+    "new line field": ([order(1, line_items=[{"line_number": 1, "colour": "red"}])], True),
+    "coerced values": ([order(1), order(2, line_items=[{"line_number": 1.5}])], False),
+    "mixed undeclared": ([order(1, gift=True, note=5), order(2, gift=False, note="x")], False),
+    "undeclared like a timestamp": ([order(1, shipped="2025-03-02T10:00:00Z")], False),
+    "not an object": ([order(1), 5, None], False),
+}
+
+
+@pytest.mark.parametrize("case", PAGES)
+def test_a_page_read_by_arrow_becomes_what_its_python_records_become(case: str) -> None:
+    page, by_arrow = PAGES[case]
+    payload = read_page(body(page), ORDER)
+    assert (payload is not None) == by_arrow
+    item = [payload["data"]] if payload is not None else orjson.loads(body(page))["data"]
+
+    same_result(run(item), run(page))
+
+
+def test_arrow_reads_only_pages_it_reads_as_python_would() -> None:
+    clean = read_page(body([order(1), order(2)], next_cursor="abc", total=2), ORDER)
+    assert clean is not None
+    assert isinstance(clean["data"], ArrowPage) and len(clean["data"]) == 2
+    assert {k: v for k, v in clean.items() if k != "data"} == {"next_cursor": "abc", "total": 2}
+    assert read_page(body([]), ORDER) == {"data": []}
+
+    refused = {
+        "another type than declared": body([{**order(1), "order_id": "1"}]),
+        "a float for an integer": body([{**order(1), "order_id": 1.0}]),
+        "text Arrow takes for a timestamp": body([order(1)], next_cursor="2025-03-01T10:00:00Z"),
+        "a repeated key": b'{"data": [{"order_id": 1, "order_id": 2}]}',
+        "bad UTF-8": b'{"data": [{"order_id": 1, "status": "\xff"}]}',
+        "a record that is not an object": body([1]),
+        "two JSON values": body([order(1)]) + b" " + body([]),
+        "no list of records": orjson.dumps({"data": None}),
+        "not JSON": b"<html>busy</html>",
+    }
+    read = {name: read_page(text, ORDER) for name, text in refused.items()}
+    assert {name for name, payload in read.items() if payload is not None} == set()
+
+
+def test_a_batch_of_arrow_pages_with_different_fields_is_joined_as_python_records() -> None:
+    first, second = [order(1), order(2)], [order(3, gift=True), order(4, gift=False)]
+
+    same_result(run(arrow_read(first, second)), run(first + second))
+    same_result(run(arrow_read(first, first)), run(first + first))
+
+
+def test_the_demo_api_pages_are_read_by_arrow(shop: DemoShop) -> None:
+    with shop.serve() as served, requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
+        for name, (_, model) in MODELS.items():
+            response = session.get(f"{served.base_url}/api/v1/{name}", params={"limit": 50})
+            payload = read_page(response.content, model)
+            assert payload is not None, name
+            assert isinstance(payload["data"], ArrowPage), name
+            assert len(payload["data"]) == 50, name
+            assert payload["next_cursor"] == response.json()["next_cursor"], name
 
 
 def pages_of(*sizes: int) -> list[list[dict[str, Any]]]:
