@@ -71,8 +71,13 @@ def test_a_singular_test_fails_when_its_business_rule_breaks(built_warehouse: Wa
         " from information_schema.columns"
         " where table_schema = 'raw_shop' and table_name = 'payments'"
     ).split(",")
-    changed = {"payment_id": "-1", "payment_type": "'refund'", "amount": "amount * 3"}
-    # a refund three times the payment, in a completed load
+    changed = {
+        "payment_id": "-1",
+        "payment_type": "'refund'",
+        "amount": "amount * 3",
+        "updated_at": "now()",
+    }
+    # a refund three times the payment, just changed (in the test window), in a completed load
     w.execute(
         f"insert into raw_shop.payments ({', '.join(names)})"
         f" select {', '.join(changed.get(name, name) for name in names)} from raw_shop.payments"
