@@ -30,25 +30,31 @@ STAGING = ("stg_shop__customers", "stg_shop__orders", "stg_shop__order_items", "
 DEADLINE_SECONDS = 180
 
 
+# rows in raw whose load never completed
+INCOMPLETE_SHOP_ROWS = (
+    "select (select count(*) from raw_shop.orders where _dlt_load_id not in"
+    " (select load_id from raw_shop._dlt_loads where status = 0))"
+    " + (select count(*) from raw_shop.customers where _dlt_load_id not in"
+    " (select load_id from raw_shop._dlt_loads where status = 0))"
+)
+
+
 def incomplete_rows(w: Warehouse) -> int:
     """Rows in raw whose load never completed."""
-    return rows(
-        w,
-        "select (select count(*) from raw_shop.orders where _dlt_load_id not in"
-        " (select load_id from raw_shop._dlt_loads where status = 0))"
-        " + (select count(*) from raw_shop.customers where _dlt_load_id not in"
-        " (select load_id from raw_shop._dlt_loads where status = 0))",
-    )[0][0]
+    return rows(w, INCOMPLETE_SHOP_ROWS)[0][0]
 
 
-def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
-    """Run the ingestion until it is blocked mid-load with tables committed, then SIGKILL it."""
+def kill_blocked_load(
+    w: Warehouse, env: dict[str, str], source: str, locked_table: str, committed: str
+) -> None:
+    """Run `dataops ingest <source>` until it is blocked on `locked_table` with rows committed
+    (`committed`, a count, above zero), then SIGKILL it."""
     blocker = w.conn.connect()
     try:
         with blocker.cursor() as cursor:
-            cursor.execute("lock table raw_shop.payments in access exclusive mode")
+            cursor.execute(f"lock table {locked_table} in access exclusive mode")
         process = subprocess.Popen(
-            [DATAOPS, "ingest", "shop"],
+            [DATAOPS, "ingest", source],
             cwd=REPO_ROOT,
             env=w.env(**env),
             stdout=subprocess.DEVNULL,
@@ -57,7 +63,7 @@ def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
         )
         try:
             started = time.monotonic()
-            while not (blocked_backends(w) and incomplete_rows(w)):
+            while not (blocked_backends(w) and rows(w, committed)[0][0]):
                 if process.poll() is not None:
                     pytest.fail(f"ingestion ended before it blocked: {process.stderr.read()}")
                 if time.monotonic() - started > DEADLINE_SECONDS:
@@ -73,6 +79,12 @@ def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
     finally:
         blocker.rollback()
         blocker.close()
+
+
+def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
+    """Run the shop ingestion until it is blocked mid-load with tables committed, then
+    SIGKILL it."""
+    kill_blocked_load(w, env, "shop", "raw_shop.payments", INCOMPLETE_SHOP_ROWS)
 
 
 def blocked_backends(w: Warehouse) -> list[int]:
@@ -180,39 +192,11 @@ def staged_spend(w: Warehouse) -> list[tuple[str, float]]:
 def kill_landing_mid_load(w: Warehouse, env: dict[str, str]) -> None:
     """Run the landing ingestion until its rows are committed but the load is blocked on
     `_loaded_files`, then SIGKILL it."""
-    blocker = w.conn.connect()
-    try:
-        with blocker.cursor() as cursor:
-            cursor.execute("lock table raw_landing._loaded_files in access exclusive mode")
-        process = subprocess.Popen(
-            [DATAOPS, "ingest", "landing"],
-            cwd=REPO_ROOT,
-            env=w.env(**env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        incomplete = (
-            "select count(*) from raw_landing.marketing_spend where _dlt_load_id not in"
-            " (select load_id from raw_landing._dlt_loads where status = 0)"
-        )
-        try:
-            started = time.monotonic()
-            while not (blocked_backends(w) and rows(w, incomplete)[0][0]):
-                if process.poll() is not None:
-                    pytest.fail(f"ingestion ended before it blocked: {process.stderr.read()}")
-                if time.monotonic() - started > DEADLINE_SECONDS:
-                    pytest.fail("the load never reached the locked table")
-                time.sleep(0.1)
-        finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            process.stderr.close()
-        for pid in blocked_backends(w):
-            rows(w, "select pg_terminate_backend(%s)", (pid,))
-    finally:
-        blocker.rollback()
-        blocker.close()
+    incomplete = (
+        "select count(*) from raw_landing.marketing_spend where _dlt_load_id not in"
+        " (select load_id from raw_landing._dlt_loads where status = 0)"
+    )
+    kill_blocked_load(w, env, "landing", "raw_landing._loaded_files", incomplete)
 
 
 @pytest.mark.parametrize("local_state", ["kept", "deleted"])
