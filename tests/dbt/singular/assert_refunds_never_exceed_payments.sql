@@ -11,6 +11,8 @@
 {%- endset %}
 {%- set changed_orders = run_query(changed_query).columns[0].values()
     if execute and since is not none else none %}
+{%- set of_changed_orders = 'true' if changed_orders is none
+    else 'order_id in (' ~ (changed_orders | join(', ') if changed_orders else 'null') ~ ')' %}
 
 with
 
@@ -31,9 +33,7 @@ refunded_beyond_payments as (
 
     where
         refunded_amount > paid_amount
-        {%- if changed_orders is not none %}
-            and order_id in ({{ changed_orders | join(', ') if changed_orders else 'null' }})
-        {%- endif %}
+        and {{ of_changed_orders }}
 
 )
 
