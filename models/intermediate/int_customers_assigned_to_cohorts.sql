@@ -9,10 +9,16 @@
 }}
 
 {%- set changed_since = lookback_start('first_ordered_at') %}
+{%- set changed_customers -%}
+    select changed_orders.customer_id
+    from orders as changed_orders
+    where changed_orders.updated_at >= {{ changed_since }}
+{%- endset %}
 
 with
 
-orders as (
+-- not materialized: each use filters the view itself, reading only the raw rows it needs
+orders as not materialized (
 
     select * from {{ ref('stg_shop__orders') }}
 
@@ -25,11 +31,7 @@ orders_in_scope as (
 
     select * from orders
     {% if is_incremental() %}
-        where customer_id in (
-            select changed_orders.customer_id
-            from orders as changed_orders
-            where changed_orders.updated_at >= {{ changed_since }}
-        )
+        where {{ any_of_keys('customer_id', changed_customers) }}
     {% endif %}
 
 ),

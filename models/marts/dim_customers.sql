@@ -12,7 +12,9 @@
 
 with
 
-staged_customers as (
+-- not materialized (here and below): each use filters the view itself, so it reads only the
+-- raw rows it needs instead of every row once (see any_of_keys)
+staged_customers as not materialized (
 
     select * from {{ ref('stg_shop__customers') }}
 
@@ -36,7 +38,7 @@ orders as (
 
 ),
 
-staged_orders as (
+staged_orders as not materialized (
 
     select * from {{ ref('stg_shop__orders') }}
 
@@ -77,7 +79,9 @@ customers as (
 
     select * from staged_customers
     {% if is_incremental() %}
-        where customer_id in (select changed_customers.customer_id from changed_customers)
+        where {{ any_of_keys(
+            'customer_id', 'select changed_customers.customer_id from changed_customers'
+        ) }}
     {% endif %}
 
 ),

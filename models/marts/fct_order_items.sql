@@ -59,7 +59,7 @@ lines_in_scope as (
 
     select * from order_items
     {% if is_incremental() %}
-        where order_id in (select changed_orders.order_id from changed_orders)
+        where {{ any_of_keys('order_id', 'select changed_orders.order_id from changed_orders') }}
     {% endif %}
 
 ),

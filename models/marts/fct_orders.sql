@@ -12,7 +12,9 @@
 
 with
 
-orders as (
+-- not materialized: each use below filters the view itself, so it reads only the raw rows
+-- it needs (as a materialized CTE, `any_of_keys` would scan every order once per key)
+orders as not materialized (
 
     select * from {{ ref('stg_shop__orders') }}
 
@@ -36,7 +38,7 @@ payments as (
 
 ),
 
-customers as (
+customers as not materialized (
 
     select * from {{ ref('stg_shop__customers') }}
 
@@ -71,7 +73,9 @@ orders_in_scope as (
 
     select * from orders
     {% if is_incremental() %}
-        where customer_id in (select changed_customers.customer_id from changed_customers)
+        where {{ any_of_keys(
+            'customer_id', 'select changed_customers.customer_id from changed_customers'
+        ) }}
     {% endif %}
 
 ),
@@ -87,7 +91,9 @@ order_totals as (
 
     from order_items
 
-    where order_id in (select orders_in_scope.order_id from orders_in_scope)
+    {% if is_incremental() %}
+        where {{ any_of_keys('order_id', 'select orders_in_scope.order_id from orders_in_scope') }}
+    {% endif %}
 
     group by order_id
 
@@ -102,7 +108,9 @@ payment_totals as (
 
     from payments_in_eur
 
-    where order_id in (select orders_in_scope.order_id from orders_in_scope)
+    {% if is_incremental() %}
+        where {{ any_of_keys('order_id', 'select orders_in_scope.order_id from orders_in_scope') }}
+    {% endif %}
 
     group by order_id
 

@@ -5,13 +5,17 @@ dbt's config, so a full refresh gives back one that went missing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 from dbt_support import sqlstate
 from support import Warehouse
 
 from dataops import roles
+from dataops.ci import dbt_env, run_dbt
+from dataops.paths import REPO_ROOT
 from dataops.warehouse import Connection
 
 DENIED = {"42501", "25006"}  # insufficient privilege, read-only transaction
@@ -188,3 +192,64 @@ def test_the_cli_creates_the_roles_and_says_how_to_connect(warehouse: Warehouse)
         assert sqlstate(connection, "select count(*) from marts.fct_orders") is None
     finally:
         connection.close()
+
+
+def declared_source_indexes() -> dict[str, list[list[str]]]:
+    """`config: meta: indexes:` of every source table in the project, by schema.table."""
+    declared: dict[str, list[list[str]]] = {}
+    for path in sorted((REPO_ROOT / "models").rglob("*.yml")):
+        for source in (yaml.safe_load(path.read_text()) or {}).get("sources", []):
+            for table in source.get("tables", []):
+                indexes = ((table.get("config") or {}).get("meta") or {}).get("indexes")
+                if indexes:
+                    declared[f"{source['schema']}.{table['name']}"] = indexes
+    return declared
+
+
+def raw_indexes(warehouse: Warehouse, table: str) -> set[tuple[str, ...]]:
+    """The column lists of the indexes on `table` (schema.table)."""
+    connection = warehouse.conn.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select array_agg(a.attname order by k.position)"
+                " from pg_index as i"
+                " cross join lateral unnest(i.indkey) with ordinality as k(attnum, position)"
+                " join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+                " where i.indrelid = %s::regclass group by i.indexrelid",
+                (table,),
+            )
+            return {tuple(columns) for (columns,) in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
+def test_every_build_gives_raw_the_indexes_its_sources_declare(warehouse: Warehouse) -> None:
+    declared = declared_source_indexes()
+    assert "raw_shop.order_line_items" in declared  # the incremental facts look lines up by it
+    for table, indexes in declared.items():
+        assert {tuple(columns) for columns in indexes} <= raw_indexes(warehouse, table), table
+
+
+def test_a_missing_raw_index_stops_a_build_that_cannot_create_it(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The broken fixture: an index is gone and dbt runs as the transformer, which does not own
+    raw: the run stops before any model, naming the statement for the owner. The owner's next
+    build puts it back."""
+    table, index = "raw_shop.order_line_items", "order_line_items_by_order_id"
+    transformer = roles.role_connection(warehouse.conn, "transformer")
+    env = dbt_env(transformer, target="prod", target_path=tmp_path / "target")
+    warehouse.execute(f"drop index raw_shop.{index}")
+    try:
+        failed = run_dbt(["build", "--select", "dim_products"], env, capture=True)
+        assert failed.returncode != 0
+        message = (
+            f"the index {index} is missing and only the owner of {table} can create it: "
+            f'run `create index "{index}" on "raw_shop"."order_line_items" (order_id)`'
+        )
+        assert message in failed.stdout + failed.stderr
+        assert ("order_id",) not in raw_indexes(warehouse, table)
+    finally:
+        warehouse.dataops("transform", "--", "--select", "dim_products")
+    assert ("order_id",) in raw_indexes(warehouse, table)
