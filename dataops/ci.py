@@ -34,6 +34,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -470,6 +471,8 @@ def _slim_selection(env: dict[str, str], ws: Workspace) -> tuple[list[dict], set
 
 
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
+# connections copying production's incremental tables into a pull request's schema at once
+COPY_CONNECTIONS = 2
 
 
 def _table_kind(cursor, schema: str, name: str) -> str | None:
@@ -579,52 +582,70 @@ def copy_incremental_models(
             notes.append(f"`{name}` is in another database in production: built in full")
         else:
             plan.append((node, prod))
-    copies: list[dict] = []
-    connection = conn.connect()
-    connection.autocommit = True  # `analyze` runs outside a transaction block
-    try:
-        with connection.cursor() as cursor:
-            for node, prod in plan:
-                name = _name(node["unique_id"])
-                source = sql.Identifier(prod["schema"], prod["alias"])
-                target = sql.Identifier(node["schema"], node["alias"])
+
+    def copy(node: dict, prod: dict) -> tuple[dict | None, str | None]:
+        """One table, on a connection of its own: (the copy, None) or (None, a note)."""
+        name = _name(node["unique_id"])
+        source = sql.Identifier(prod["schema"], prod["alias"])
+        target = sql.Identifier(node["schema"], node["alias"])
+        connection = conn.connect()
+        connection.autocommit = True  # `analyze` runs outside a transaction block
+        try:
+            with connection.cursor() as cursor:
                 if _table_kind(cursor, prod["schema"], prod["alias"]) not in {"r", "p"}:
-                    notes.append(
+                    note = (
                         f"production has no table {prod['schema']}.{prod['alias']}: "
                         f"`{name}` built in full"
                     )
-                    continue
+                    return None, note
                 started = time.monotonic()
                 try:
-                    cursor.execute(
-                        sql.SQL("create schema if not exists {}").format(
-                            sql.Identifier(node["schema"])
-                        )
-                    )
                     rows = _copy_table(cursor, source, target)
                 except (psycopg2.Error, DataOpsError) as exc:
                     cursor.execute(sql.SQL("drop table if exists {}").format(target))
                     reason = str(exc).strip().splitlines()
-                    notes.append(
+                    note = (
                         f"copying `{name}` failed ({reason[0] if reason else 'no message'}): "
                         "built in full"
                     )
-                    continue
-                copies.append(
-                    {
-                        "unique_id": node["unique_id"],
-                        "from": f"{prod['schema']}.{prod['alias']}",
-                        "to": f"{node['schema']}.{node['alias']}",
-                        "rows": rows,
-                        "seconds": round(time.monotonic() - started, 2),
-                    }
+                    return None, note
+        finally:
+            connection.close()
+        done = {
+            "unique_id": node["unique_id"],
+            "from": f"{prod['schema']}.{prod['alias']}",
+            "to": f"{node['schema']}.{node['alias']}",
+            "rows": rows,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+        say(
+            f"build: copied {name} from production ({done['from']}, {rows:,} rows, "
+            f"{done['seconds']} s): it builds incrementally"
+        )
+        return done, None
+
+    sizes: dict[tuple[str, str], int] = {}
+    connection = conn.connect()
+    try:
+        with connection, connection.cursor() as cursor:
+            for schema in sorted({node["schema"] for node, _ in plan}):
+                cursor.execute(
+                    sql.SQL("create schema if not exists {}").format(sql.Identifier(schema))
                 )
-                say(
-                    f"build: copied {name} from production ({prod['schema']}.{prod['alias']}, "
-                    f"{rows:,} rows, {copies[-1]['seconds']} s): it builds incrementally"
-                )
+            cursor.execute(
+                "select n.nspname, c.relname, pg_total_relation_size(c.oid) from pg_class as c"
+                " join pg_namespace as n on n.oid = c.relnamespace where c.relkind in ('r', 'p')"
+            )
+            sizes.update(((schema, name), size) for schema, name, size in cursor.fetchall())
     finally:
         connection.close()
+    # a copy is CPU-bound (the rows, then each index): two at a time, largest first, so the
+    # two largest tables copy side by side
+    plan.sort(key=lambda planned: -sizes.get((planned[1]["schema"], planned[1]["alias"]), 0))
+    with ThreadPoolExecutor(max_workers=COPY_CONNECTIONS) as pool:
+        outcomes = list(pool.map(lambda planned: copy(*planned), plan))
+    copies = sorted((done for done, _ in outcomes if done), key=lambda done: done["unique_id"])
+    notes.extend(note for _, note in outcomes if note)
     for note in notes:
         say(f"build: {note.replace('`', '')}")
     return copies, notes
