@@ -77,17 +77,15 @@ class Nested:
     parent_cursor: str
 
 
-def column_hints(model: Model, *, exclude: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+def column_hints(model: Model) -> dict[str, dict[str, Any]]:
     """dlt column hints with the model's data types, so both paths agree on every column."""
-    skip = set(exclude)
     return {
         name: {"data_type": DLT_TYPES[spec.kind]}
         for name, spec in model.fields.items()
-        if spec.kind in DLT_TYPES and name not in skip
+        if spec.kind in DLT_TYPES
     }
 
 
-Converter = Callable[[list[Any], Field], pa.Array]
 # the Arrow types Arrow infers for JSON values already of each kind; other values (a bool for
 # a number, a float for an integer, a number for text) need the validator's judgement
 _INFERRED: dict[str, Callable[[pa.DataType], bool]] = {
@@ -146,15 +144,21 @@ class ArrowPage:
         return orjson.loads(self.body)[self.field]
 
 
-def read_page(body: bytes, model: Model, field: str = "data") -> dict[str, Any] | None:
-    """A JSON page, an object whose `field` lists the records, read by Arrow: the records as
-    an `ArrowPage` (declared fields as `model`'s wire types), the other members as Python
-    values. None when Arrow cannot read the body as such a page or would read a value other
-    than the Python path does (a record that is not an object, a value of another type than
-    declared, a repeated key, bytes that are not UTF-8, text it takes for a timestamp): the
-    caller then parses the body in Python.
+def page_schema(model: Model, field: str = "data") -> pa.Schema:
+    """What `read_page` declares to Arrow: a page whose `field` lists records of `model`'s
+    wire type. Built once per resource, not per page."""
+    return pa.schema([pa.field(field, pa.list_(wire_type(model)))])
+
+
+def read_page(body: bytes, schema: pa.Schema) -> dict[str, Any] | None:
+    """A JSON page, an object whose member named by `schema` (`page_schema`) lists the
+    records, read by Arrow: the records as an `ArrowPage` (declared fields as the model's wire
+    types), the other members as Python values. None when Arrow cannot read the body as such
+    a page or would read a value other than the Python path does (a record that is not an
+    object, a value of another type than declared, a repeated key, bytes that are not UTF-8,
+    text it takes for a timestamp): the caller then parses the body in Python.
     """
-    schema = pa.schema([pa.field(field, pa.list_(wire_type(model)))])
+    field = schema.names[0]
     try:
         body.decode()  # Arrow's reader passes bytes that are not UTF-8 into text columns
         table = pa_json.read_json(
@@ -196,9 +200,10 @@ def _as_python(item: list[Any]) -> list[Any]:
 def _struct(item: list[Any]) -> pa.StructArray:
     """A page or batch as one struct array: Arrow pages joined (their types must agree),
     Python records converted."""
-    if all(isinstance(part, ArrowPage) for part in item):
+    arrow = [isinstance(part, ArrowPage) for part in item]
+    if all(arrow):
         return pa.concat_arrays([part.records for part in item])
-    return pa.array(_as_python(item))
+    return pa.array(_as_python(item) if any(arrow) else item)
 
 
 class NotStrict(ValueError):
@@ -285,11 +290,7 @@ def _undeclared(values: list[Any]) -> pa.Array:
 
 
 def _table(
-    records: list[dict[str, Any]],
-    model: Model,
-    first: dict[str, pa.Array],
-    convert: Converter,
-    skip: str = "",
+    records: list[dict[str, Any]], model: Model, first: dict[str, pa.Array], skip: str = ""
 ) -> pa.Table:
     """`first`'s columns (never null), the declared fields (never null when required), then
     any undeclared ones."""
@@ -297,7 +298,7 @@ def _table(
     arrays = list(first.values())
     for name, spec in model.fields.items():
         if spec.kind in ARROW_TYPES:
-            arrays.append(convert([record.get(name) for record in records], spec))
+            arrays.append(_declared([record.get(name) for record in records], spec))
             fields.append(pa.field(name, ARROW_TYPES[spec.kind], nullable=not spec.required))
     undeclared: dict[str, None] = {}
     declared = model.fields.keys()
@@ -344,7 +345,7 @@ class ArrowPages(ItemTransform[Any]):
             return
         for checked in self.validator(_as_python(item)):
             if isinstance(checked, list):
-                yield from self._emit(*self._arrow(checked, _declared))
+                yield from self._emit(*self._arrow(checked))
             else:
                 yield checked
 
@@ -386,25 +387,23 @@ class ArrowPages(ItemTransform[Any]):
         field = self.nested.field
         return [(record, line) for record in records for line in record.get(field) or ()]
 
-    def _arrow(
-        self, records: list[dict[str, Any]], convert: Converter
-    ) -> tuple[pa.Table, pa.Table | None]:
+    def _arrow(self, records: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table | None]:
         nested = self.nested
         if nested is None or self.child is None:
-            return _table(records, self.model, {}, convert), None
-        parent = _table(records, self.model, {}, convert, skip=nested.field)
+            return _table(records, self.model, {}), None
+        parent = _table(records, self.model, {}, skip=nested.field)
         lines = self._lines(records)
         first = {
-            nested.parent_key: convert(
+            nested.parent_key: _declared(
                 [record[nested.parent_key] for record, _ in lines],
                 self.model.fields[nested.parent_key],
             ),
-            nested.parent_cursor: convert(
+            nested.parent_cursor: _declared(
                 [record.get(nested.parent_cursor) for record, _ in lines],
                 self.model.fields[nested.parent_cursor],
             ),
         }
-        children = _table([line for _, line in lines], self.child, first, convert)
+        children = _table([line for _, line in lines], self.child, first)
         return parent, children
 
 

@@ -32,7 +32,14 @@ from dlt.sources.rest_api import rest_api_resources
 from requests import Response
 
 from ingestion import quarantine
-from ingestion.pages import ArrowPages, Nested, batch_pages, column_hints, read_page
+from ingestion.pages import (
+    ArrowPages,
+    Nested,
+    batch_pages,
+    column_hints,
+    page_schema,
+    read_page,
+)
 from ingestion.quarantine import Field, Model
 
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
@@ -52,9 +59,11 @@ def _page_reader(model: Model) -> Callable[..., Response]:
     (`pages.read_page`), else with orjson. dlt's client would read the body twice (records
     and the next cursor), each time into Python objects with the standard parser."""
 
+    schema = page_schema(model)
+
     def read(response: Response, *args: Any, **kwargs: Any) -> Response:
         if response.ok and "json" in response.headers.get("Content-Type", ""):
-            payload = read_page(response.content, model)
+            payload = read_page(response.content, schema)
             if payload is None:
                 try:
                     payload = orjson.loads(response.content)

@@ -29,6 +29,7 @@ from ingestion.pages import (
     _batches,
     _prefetched,
     batch_pages,
+    page_schema,
     read_page,
 )
 from ingestion.quarantine import Field, Model, RecordValidator
@@ -133,7 +134,7 @@ def arrow_read(*pages: list[Any]) -> list[Any]:
     """The pages as one batch of Arrow-read pages, as `batch_pages` hands them on."""
     batch: list[Any] = []
     for page in pages:
-        payload = read_page(body(page), ORDER)
+        payload = read_page(body(page), page_schema(ORDER))
         assert payload is not None
         batch.extend([payload["data"]] if isinstance(payload["data"], ArrowPage) else [])
     return batch
@@ -170,7 +171,7 @@ PAGES = {
 @pytest.mark.parametrize("case", PAGES)
 def test_a_page_read_by_arrow_becomes_what_its_python_records_become(case: str) -> None:
     page, by_arrow = PAGES[case]
-    payload = read_page(body(page), ORDER)
+    payload = read_page(body(page), page_schema(ORDER))
     assert (payload is not None) == by_arrow
     item = [payload["data"]] if payload is not None else orjson.loads(body(page))["data"]
 
@@ -178,11 +179,11 @@ def test_a_page_read_by_arrow_becomes_what_its_python_records_become(case: str) 
 
 
 def test_arrow_reads_only_pages_it_reads_as_python_would() -> None:
-    clean = read_page(body([order(1), order(2)], next_cursor="abc", total=2), ORDER)
+    clean = read_page(body([order(1), order(2)], next_cursor="abc", total=2), page_schema(ORDER))
     assert clean is not None
     assert isinstance(clean["data"], ArrowPage) and len(clean["data"]) == 2
     assert {k: v for k, v in clean.items() if k != "data"} == {"next_cursor": "abc", "total": 2}
-    assert read_page(body([]), ORDER) == {"data": []}
+    assert read_page(body([]), page_schema(ORDER)) == {"data": []}
 
     refused = {
         "another type than declared": body([{**order(1), "order_id": "1"}]),
@@ -195,7 +196,7 @@ def test_arrow_reads_only_pages_it_reads_as_python_would() -> None:
         "no list of records": orjson.dumps({"data": None}),
         "not JSON": b"<html>busy</html>",
     }
-    read = {name: read_page(text, ORDER) for name, text in refused.items()}
+    read = {name: read_page(text, page_schema(ORDER)) for name, text in refused.items()}
     assert {name for name, payload in read.items() if payload is not None} == set()
 
 
@@ -211,7 +212,7 @@ def test_the_demo_api_pages_are_read_by_arrow(shop: DemoShop) -> None:
         session.headers["Authorization"] = f"Bearer {DEFAULT_TOKEN}"
         for name, (_, model) in MODELS.items():
             response = session.get(f"{served.base_url}/api/v1/{name}", params={"limit": 50})
-            payload = read_page(response.content, model)
+            payload = read_page(response.content, page_schema(model))
             assert payload is not None, name
             assert isinstance(payload["data"], ArrowPage), name
             assert len(payload["data"]) == 50, name
