@@ -23,7 +23,7 @@
         {%- for columns in (source.config.meta or {}).get('indexes', []) -%}
             {%- set index = source.identifier ~ '_by_' ~ columns | join('_') -%}
             {%- set create -%}
-                create index {{ adapter.quote(index) }} on {{ relation }} ({{ columns | map('string') | map('trim') | join(', ') }})
+                create index {{ adapter.quote(index) }} on {{ relation }} ({{ columns | join(', ') }})
             {%- endset -%}
             {%- do statements.append((relation, index, create)) -%}
         {%- endfor -%}
