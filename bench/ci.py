@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import BIN, Measurement, figure, measure
+from bench.common import BIN, Measurement, figure, measure, settle
 from dataops.paths import REPO_ROOT
 from dataops.warehouse import Connection
 
@@ -93,12 +93,14 @@ def run(workdir: Path, conn: Connection) -> dict:
         # production's manifest: a parse of main, as slim CI's fallback would make it
         _dataops(project, env, "ci", "state", "--pr", "bench_prod", "--base", "main")
         prod_state = state / "ci" / "pr_bench_prod" / "prod-state"
+        settle(conn)
         full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
 
         model = project / CHANGED_MODEL
         model.write_text("-- reviewed: one row per customer\n" + model.read_text())
         subprocess.run([*_GIT, "commit", "--quiet", "-am", "change"], cwd=project, check=True)
         _dataops(project, env, "ci", "state", "--pr", "bench_slim", "--prod-state", str(prod_state))
+        settle(conn)
         slim = _dataops(project, env, "ci", "build", "--pr", "bench_slim")
 
         lint = measure(

@@ -46,7 +46,9 @@ class BenchWarehouse:
         return self.conn.dataops_env(self.state_dir, **extra)
 
     def measure(self, *command: str, **env: str) -> Measurement:
-        """Run a command against this warehouse; its wall time and peak memory."""
+        """Run a command against this warehouse, once the server is quiet (`settle`); its
+        wall time and peak memory."""
+        settle(self.conn)
         return measure(list(command), self.env(**env))
 
     def dataops(self, *args: str, **env: str) -> Measurement:
@@ -86,8 +88,36 @@ def psql_binary() -> str:
     return str(POSTGRES_BIN_PATH / "psql")
 
 
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def settle(conn: Connection, limit_s: float = 300.0) -> None:
+    """Wait until no autovacuum worker runs on the server (at most `limit_s`). A large build
+    leaves PostgreSQL analysing and vacuuming its new tables for a while; on two cores a step
+    timed meanwhile shares them with it, so a figure would depend on what ran before it."""
+    connection = conn.connect()
+    connection.autocommit = True
+    started, told = time.monotonic(), False
+    try:
+        with connection.cursor() as cursor:
+            while time.monotonic() - started < limit_s:
+                cursor.execute(
+                    "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
+                )
+                if cursor.fetchone()[0] == 0:
+                    return
+                if not told and time.monotonic() - started > 5:
+                    say("waiting for autovacuum to finish before timing ...")
+                    told = True
+                time.sleep(1)
+    finally:
+        connection.close()
+
+
 def psql_file(conn: Connection, script: Path) -> Measurement:
     """Run a SQL script through psql, stopping at the first error."""
+    settle(conn)
     env = {**os.environ, **conn.libpq_env()}
     return measure([psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script)], env)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import Measurement, bench_warehouse, now
+from bench.common import Measurement, bench_warehouse, now, say
 from bench.dbt import b3_build_against_plain_sql, b4_incremental_against_full_refresh
 from dataops.paths import REPO_ROOT
 from dataops.warehouse import free_port
@@ -43,10 +43,6 @@ DESCRIPTIONS = {
     "B6 first load": "first page load in Chromium (s)",
     "B7": "make demo wall time at the default scale (s, installed environment)",
 }
-
-
-def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def optional(module: str, attribute: str = "run") -> Callable | None:
