@@ -45,6 +45,15 @@ class Warehouse:
             )
         return result
 
+    def rows(self, statement: str, params: tuple = ()) -> list[tuple]:
+        connection = self.conn.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                return cursor.fetchall()
+        finally:
+            connection.close()
+
     def scalar(self, statement: str, params: tuple = ()) -> object:
         with self.conn.connect() as connection, connection.cursor() as cursor:
             cursor.execute(statement, params)

@@ -208,20 +208,15 @@ def declared_source_indexes() -> dict[str, list[list[str]]]:
 
 def raw_indexes(warehouse: Warehouse, table: str) -> set[tuple[str, ...]]:
     """The column lists of the indexes on `table` (schema.table)."""
-    connection = warehouse.conn.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select array_agg(a.attname order by k.position)"
-                " from pg_index as i"
-                " cross join lateral unnest(i.indkey) with ordinality as k(attnum, position)"
-                " join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum"
-                " where i.indrelid = %s::regclass group by i.indexrelid",
-                (table,),
-            )
-            return {tuple(columns) for (columns,) in cursor.fetchall()}
-    finally:
-        connection.close()
+    rows = warehouse.rows(
+        "select array_agg(a.attname order by k.position)"
+        " from pg_index as i"
+        " cross join lateral unnest(i.indkey) with ordinality as k(attnum, position)"
+        " join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+        " where i.indrelid = %s::regclass group by i.indexrelid",
+        (table,),
+    )
+    return {tuple(columns) for (columns,) in rows}
 
 
 def test_every_build_gives_raw_the_indexes_its_sources_declare(warehouse: Warehouse) -> None:
