@@ -49,7 +49,7 @@ class Warehouse:
         connection = self.conn.connect()
         try:
             with connection.cursor() as cursor:
-                cursor.execute(statement, params)
+                cursor.execute(statement, params or None)
                 return cursor.fetchall()
         finally:
             connection.close()

@@ -24,12 +24,6 @@ NOWHERE = store("2010-01-01", "2010-01-31")
 CENT = 0.005
 
 
-def rows(w: Warehouse, statement: str, params: tuple = ()) -> list[tuple]:
-    with w.conn.connect() as connection, connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
-
-
 def close(actual: list[float], expected: list[Any]) -> bool:
     return len(actual) == len(expected) and all(
         abs(float(a) - float(e)) < CENT for a, e in zip(actual, expected, strict=True)
@@ -61,8 +55,7 @@ def test_overview_kpis_and_daily_chart_come_from_the_marts(
     # the 42 days before 10 January reach back before the first day of data
     assert "no data for the previous 42 days" in str(out["overview-kpi-revenue-note"])
     assert out["overview-message"]["hidden"] is True
-    daily = rows(
-        w,
+    daily = w.rows(
         "select revenue_date::text, sum(net_revenue_eur) from marts.rpt_revenue_daily"
         " where revenue_date between %s and %s group by 1 order by 1",
         (START, END),
@@ -97,8 +90,7 @@ def test_overview_compares_revenue_with_the_monthly_targets(
     dashboard: Dashboard, built_warehouse: Warehouse
 ) -> None:
     out = dashboard.call("overview-kpi-target.children", {"filters-store.data": VIEW})
-    actual, target = rows(
-        built_warehouse,
+    actual, target = built_warehouse.rows(
         "select sum(actual_net_revenue_eur), sum(target_net_revenue_eur)"
         " from marts.rpt_targets_monthly where actual_net_revenue_eur is not null"
         " and target_month between date_trunc('month', date %s) and %s",
@@ -135,8 +127,7 @@ def test_sales_over_time_per_grain(
     out = dashboard.call(
         "sales-trend-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": grain}
     )
-    expected = rows(
-        built_warehouse,
+    expected = built_warehouse.rows(
         "select date_trunc(%s, revenue_date)::date::text, sum(net_revenue_eur)"
         " from marts.rpt_revenue_daily where revenue_date between %s and %s"
         " group by 1 order by 1",
@@ -162,8 +153,7 @@ def test_sales_by_segment_has_every_segment_and_no_other(
         f"sales-{chart}-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": "week"}
     )
     expected = dict(
-        rows(
-            built_warehouse,
+        built_warehouse.rows(
             f"select {column}, sum(net_revenue_eur) from marts.{mart}"
             f" where {day} between %s and %s group by 1",
             (START, END),
@@ -192,8 +182,7 @@ def test_cohort_retention_matches_the_cohort_mart(
     dashboard: Dashboard, built_warehouse: Warehouse
 ) -> None:
     out = dashboard.call("customers-retention-chart.figure", {"filters-store.data": VIEW})
-    expected = rows(
-        built_warehouse,
+    expected = built_warehouse.rows(
         """
         select
             to_char(cohort_month, 'Mon YYYY'),
@@ -223,15 +212,13 @@ def test_customer_kpis_agree_with_the_customer_dimension(
 ) -> None:
     out = dashboard.call("customers-kpi-ltv.children", {"filters-store.data": GERMANY})
     # the page reads the cohort mart; the customer dimension is an independent count
-    customers, revenue = rows(
-        built_warehouse,
+    customers, revenue = built_warehouse.rows(
         "select count(*), sum(lifetime_revenue_eur) from marts.dim_customers"
         " where country_code = 'DE'"
         " and cohort_month between date_trunc('month', date %s) and %s",
         (START, END),
     )[0]
-    reached, came_back = rows(
-        built_warehouse,
+    reached, came_back = built_warehouse.rows(
         "select sum(cohort_size), sum(active_customers) from marts.rpt_customer_cohorts"
         " where country_code = 'DE' and months_since_first_order = 1"
         " and cohort_month between date_trunc('month', date %s) and %s",
@@ -250,8 +237,7 @@ def test_marketing_spend_cac_and_roas_per_channel(
     dashboard: Dashboard, built_warehouse: Warehouse
 ) -> None:
     out = dashboard.call("marketing-cac-chart.figure", {"filters-store.data": VIEW})
-    expected = rows(
-        built_warehouse,
+    expected = built_warehouse.rows(
         "select channel, sum(spend_eur), sum(spend_eur) / nullif(sum(new_customers), 0),"
         " sum(attributed_revenue_eur) / nullif(sum(spend_eur), 0)"
         " from marts.rpt_marketing_daily where spend_date between %s and %s group by 1",
@@ -296,8 +282,7 @@ def test_top_products_and_their_return_rates(
 ) -> None:
     stored, segment, segment_params = PRODUCT_VIEWS[view]
     out = dashboard.call("products-top-chart.figure", {"filters-store.data": stored})
-    expected = rows(
-        built_warehouse,
+    expected = built_warehouse.rows(
         "select product_name, sum(net_revenue_eur),"
         " sum(units_returned)::numeric / nullif(sum(units_sold), 0)"
         " from marts.rpt_product_sales_daily"
@@ -314,8 +299,7 @@ def test_top_products_and_their_return_rates(
     shown_rates = sorted(zip(rates["y"], (round(rate, 4) for rate in rates["x"]), strict=True))
     assert shown_rates == sorted((name, round(float(rate), 4)) for name, _, rate in expected)
     categories = dict(
-        rows(
-            built_warehouse,
+        built_warehouse.rows(
             "select category, sum(units_returned)::numeric / nullif(sum(units_sold), 0)"
             " from marts.rpt_product_sales_daily"
             f" where sales_date between %s and %s and {segment} group by 1",
@@ -335,8 +319,7 @@ def test_sales_by_category_with_a_country_matches_the_product_rollup(
         "sales-category-chart.figure", {"filters-store.data": GERMANY, "sales-grain.value": "week"}
     )
     expected = dict(
-        rows(
-            built_warehouse,
+        built_warehouse.rows(
             "select category, sum(net_revenue_eur) from marts.rpt_product_sales_daily"
             " where sales_date between %s and %s and country_code = 'DE' group by 1",
             (START, END),

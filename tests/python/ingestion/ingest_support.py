@@ -93,16 +93,6 @@ def raw_keys(warehouse: Warehouse, table: str, key: str) -> set:
         return {row[0] if len(row) == 1 else tuple(row) for row in cursor.fetchall()}
 
 
-def rows(warehouse: Warehouse, statement: str, params: tuple = ()) -> list[tuple]:
-    connection = warehouse.conn.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params or None)
-            return cursor.fetchall()
-    finally:
-        connection.close()
-
-
 def last_line(stderr: str) -> str:
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""

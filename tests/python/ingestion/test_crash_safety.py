@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ingest_support import DemoShop, raw_keys, rows
+from ingest_support import DemoShop, raw_keys
 from support import DATAOPS, Warehouse
 
 from dataops.paths import REPO_ROOT
@@ -41,7 +41,7 @@ INCOMPLETE_SHOP_ROWS = (
 
 def incomplete_rows(w: Warehouse) -> int:
     """Rows in raw whose load never completed."""
-    return rows(w, INCOMPLETE_SHOP_ROWS)[0][0]
+    return w.rows(INCOMPLETE_SHOP_ROWS)[0][0]
 
 
 def kill_blocked_load(
@@ -63,7 +63,7 @@ def kill_blocked_load(
         )
         try:
             started = time.monotonic()
-            while not (blocked_backends(w) and rows(w, committed)[0][0]):
+            while not (blocked_backends(w) and w.rows(committed)[0][0]):
                 if process.poll() is not None:
                     pytest.fail(f"ingestion ended before it blocked: {process.stderr.read()}")
                 if time.monotonic() - started > DEADLINE_SECONDS:
@@ -75,7 +75,7 @@ def kill_blocked_load(
             process.stderr.close()
         # the dead process's connection would be dropped; a blocked backend notices only later
         for pid in blocked_backends(w):
-            rows(w, "select pg_terminate_backend(%s)", (pid,))
+            w.rows("select pg_terminate_backend(%s)", (pid,))
     finally:
         blocker.rollback()
         blocker.close()
@@ -90,8 +90,7 @@ def kill_mid_load(w: Warehouse, env: dict[str, str]) -> None:
 def blocked_backends(w: Warehouse) -> list[int]:
     return [
         pid
-        for (pid,) in rows(
-            w,
+        for (pid,) in w.rows(
             "select distinct locks.pid from pg_locks as locks"
             " join pg_stat_activity as activity on activity.pid = locks.pid"
             " where not locks.granted and activity.datname = current_database()",
@@ -101,10 +100,10 @@ def blocked_backends(w: Warehouse) -> list[int]:
 
 def staging_keys(w: Warehouse) -> dict[str, list]:
     return {
-        "customers": [r[0] for r in rows(w, "select customer_id from staging.stg_shop__customers")],
-        "orders": [r[0] for r in rows(w, "select order_id from staging.stg_shop__orders")],
-        "lines": rows(w, "select order_id, line_number from staging.stg_shop__order_items"),
-        "payments": [r[0] for r in rows(w, "select payment_id from staging.stg_shop__payments")],
+        "customers": [r[0] for r in w.rows("select customer_id from staging.stg_shop__customers")],
+        "orders": [r[0] for r in w.rows("select order_id from staging.stg_shop__orders")],
+        "lines": w.rows("select order_id, line_number from staging.stg_shop__order_items"),
+        "payments": [r[0] for r in w.rows("select payment_id from staging.stg_shop__payments")],
     }
 
 
@@ -133,7 +132,7 @@ def test_a_load_killed_midway_leaves_staging_exactly_once_after_the_next_run(
     built = w.dataops("dbt", "run", "--select", *STAGING, check=False)
     assert built.returncode == 0, built.stdout[-3000:]
     assert_staging_is_the_shop(w, shop)
-    completed = rows(w, "select load_id from raw_shop._dlt_loads where status = 0")
+    completed = w.rows("select load_id from raw_shop._dlt_loads where status = 0")
 
     shop.advance(50)  # new records and late changes to ones already loaded
     with shop.serve() as api:
@@ -141,11 +140,10 @@ def test_a_load_killed_midway_leaves_staging_exactly_once_after_the_next_run(
 
     # the dead load committed some tables, yet staging shows none of it and no duplicates
     assert incomplete_rows(w) > 0
-    assert rows(w, "select load_id from raw_shop._dlt_loads where status = 0") == completed
+    assert w.rows("select load_id from raw_shop._dlt_loads where status = 0") == completed
     dead_load = {
         row[0]
-        for row in rows(
-            w,
+        for row in w.rows(
             "select distinct _dlt_load_id from raw_shop.orders where _dlt_load_id not in"
             " (select load_id from raw_shop._dlt_loads)",
         )
@@ -162,7 +160,7 @@ def test_a_load_killed_midway_leaves_staging_exactly_once_after_the_next_run(
         w.dataops("ingest", "shop", **api.env())
 
     assert_staging_is_the_shop(w, shop)
-    assert len(rows(w, "select load_id from raw_shop._dlt_loads where status = 0")) > len(completed)
+    assert len(w.rows("select load_id from raw_shop._dlt_loads where status = 0")) > len(completed)
 
 
 # -- landing files ------------------------------------------------------------------------------
@@ -183,8 +181,8 @@ def staged_spend(w: Warehouse) -> list[tuple[str, float]]:
     assert built.returncode == 0, built.stdout[-3000:]
     return sorted(
         (campaign, float(spend))
-        for campaign, spend in rows(
-            w, "select campaign, spend_eur from staging.stg_landing__marketing_spend"
+        for campaign, spend in w.rows(
+            "select campaign, spend_eur from staging.stg_landing__marketing_spend"
         )
     )
 
@@ -219,7 +217,7 @@ def test_a_landing_load_killed_midway_shows_each_file_once_after_the_next_run(
     (folder / "day2.csv").write_text(SPEND_HEADER + "2025-01-02,email,x,9.00,9,9\n")
     kill_landing_mid_load(w, env)
 
-    assert rows(w, "select count(*) from raw_landing.marketing_spend")[0][0] > 2
+    assert w.rows("select count(*) from raw_landing.marketing_spend")[0][0] > 2
     assert staged_spend(w) == [("a", 1.0), ("b", 2.0)]  # the dead load is invisible
 
     if local_state == "deleted":

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from ingest_support import raw_keys, rows
+from ingest_support import raw_keys
 from support import Warehouse
 
 PAYLOAD = {
@@ -62,9 +62,7 @@ def test_rates_that_do_not_parse_are_quarantined(
     assert loaded == {("2024-12-02", "USD"), ("2024-12-03", "USD"), ("2024-12-03", "GBP")}
     rejected = {
         (json.loads(raw)["rate_date"], json.loads(raw)["currency"], error)
-        for raw, error in rows(
-            fresh_warehouse, "select raw_text, error from raw_ecb._rejected_rows"
-        )
+        for raw, error in fresh_warehouse.rows("select raw_text, error from raw_ecb._rejected_rows")
     }
     assert rejected == {
         ("2024-12-02", "GBP", "rate: 'n/a' is not a number"),

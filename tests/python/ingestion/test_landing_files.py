@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_support import last_line, raw_keys, rows
+from ingest_support import last_line, raw_keys
 from openpyxl import Workbook
 from support import Warehouse
 
@@ -54,8 +54,8 @@ def ingest(w: Warehouse, landing: Path, *, share: str = "1", check: bool = True)
 def rejects(w: Warehouse) -> dict[tuple[str, int | None], str]:
     return {
         (origin, number): error
-        for origin, number, error in rows(
-            w, "select origin, record_number, error from raw_landing._rejected_rows"
+        for origin, number, error in w.rows(
+            "select origin, record_number, error from raw_landing._rejected_rows"
         )
     }
 
@@ -170,8 +170,7 @@ def test_every_bad_record_is_quarantined_the_good_ones_load_and_dbt_warns(
     assert found[("web_sessions/broken.parquet", None)].startswith("unreadable: ")
     assert found[("web_sessions/readme.txt", None)].startswith("not a .csv, ")
     raw = dict(
-        rows(
-            fresh_warehouse,
+        fresh_warehouse.rows(
             "select record_number, raw_text from raw_landing._rejected_rows"
             " where origin like 'marketing_spend/%'",
         )
@@ -180,8 +179,7 @@ def test_every_bad_record_is_quarantined_the_good_ones_load_and_dbt_warns(
     assert raw[10] == "2025-01-02,e\\xffmail,h,1.00,2,3"
     assert_good_rows_loaded(fresh_warehouse)
     # declared types hold whatever the format carried
-    assert rows(
-        fresh_warehouse,
+    assert fresh_warehouse.rows(
         "select session_id, pageviews, started_at from raw_landing.web_sessions"
         " order by session_id",
     ) == [(1, 3, datetime(2025, 1, 1, 10, tzinfo=UTC)), (4, 1, None)]
@@ -226,7 +224,7 @@ def staged_campaigns(w: Warehouse) -> list[str]:
     """Build the landing staging models; the campaigns in staging, with repeats."""
     built = w.dataops("dbt", "run", "--select", *STAGED_SPEND, check=False)
     assert built.returncode == 0, built.stdout[-3000:]
-    return [row[0] for row in rows(w, "select campaign from staging.stg_landing__marketing_spend")]
+    return [row[0] for row in w.rows("select campaign from staging.stg_landing__marketing_spend")]
 
 
 def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_once(
@@ -251,7 +249,7 @@ def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_onc
     ingest(w, folder)
     assert sorted(staged_campaigns(w)) == ["a", "b", "d", "x", "z"]
     assert set(rejects(w)) == {("marketing_spend/day1.csv", 4)}
-    day2_load = rows(w, "select _dlt_load_id from raw_landing.marketing_spend where campaign='x'")
+    day2_load = w.rows("select _dlt_load_id from raw_landing.marketing_spend where campaign='x'")
 
     first.write_text(
         SPEND_HEADER + "2025-01-01,email,a,1.50,10,1\n" + "2025-01-01,email,c,3.00,30,3\n"
@@ -263,8 +261,7 @@ def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_onc
     ingest(w, folder)
 
     # the second load read day1, day3 and day4 again, not day2
-    latest = rows(
-        w,
+    latest = w.rows(
         "select source_file, row_count, rejected_count from raw_landing._loaded_files"
         " where _dlt_load_id = (select max(load_id) from raw_landing._dlt_loads)",
     )
@@ -275,16 +272,15 @@ def test_a_corrected_file_replaces_its_rows_and_rejects_and_other_files_load_onc
     ]
     # staging shows each file's newest version, once; raw keeps the earlier ones
     assert sorted(staged_campaigns(w)) == ["a", "c", "x", "y"]
-    assert rows(
-        w, "select spend_eur from staging.stg_landing__marketing_spend where campaign = 'a'"
+    assert w.rows(
+        "select spend_eur from staging.stg_landing__marketing_spend where campaign = 'a'"
     ) == [(Decimal("1.50"),)]
-    assert rows(
-        w,
+    assert w.rows(
         "select count(distinct _dlt_load_id) from raw_landing.marketing_spend where campaign = 'a'",
     ) == [(2,)]
     assert rejects(w) == {}
-    assert rows(
-        w, "select load_id from staging.stg_landing__marketing_spend where campaign='x'"
+    assert w.rows(
+        "select load_id from staging.stg_landing__marketing_spend where campaign='x'"
     ) == (day2_load)
 
 
@@ -299,8 +295,7 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
     drop(folder, "marketing_spend/s1.csv", with_coupon)
     ingest(w, folder)
     columns = dict(
-        rows(
-            w,
+        w.rows(
             "select table_name || '.' || column_name, data_type from information_schema.columns"
             " where table_schema = 'raw_landing' and column_name in ('helpful_votes', 'coupon')",
         )
@@ -309,7 +304,7 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
         "product_reviews.helpful_votes": "bigint",
         "marketing_spend.coupon": "character varying",
     }
-    loads = rows(w, "select load_id from raw_landing._dlt_loads")
+    loads = w.rows("select load_id from raw_landing._dlt_loads")
 
     other_type = {**review, "review_id": 2, "helpful_votes": "many"}
     changed = drop(folder, "product_reviews/r2.jsonl", json.dumps(other_type) + "\n")
@@ -320,15 +315,14 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
         "error: landing: table raw_landing.product_reviews, column helpful_votes:"
         " type changed from bigint to text; nothing was loaded"
     )
-    assert rows(w, "select load_id from raw_landing._dlt_loads") == loads
+    assert w.rows("select load_id from raw_landing._dlt_loads") == loads
     assert raw_keys(w, "raw_landing.product_reviews", "review_id") == {1}
 
     changed.write_text(json.dumps({**review, "review_id": 2, "helpful_votes": 4}) + "\n")
     touch_later(changed)
     ingest(w, folder)
     assert raw_keys(w, "raw_landing.product_reviews", "review_id") == {1, 2}
-    assert rows(
-        w,
+    assert w.rows(
         "select count(*) from information_schema.columns where table_schema like 'raw\\_%'"
         " and column_name like '%\\_\\_v\\_%'",
     ) == [(0,)]

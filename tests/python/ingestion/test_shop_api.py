@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ingest_support import DemoShop, last_line, raw_keys, rows
+from ingest_support import DemoShop, last_line, raw_keys
 from support import Warehouse
 
 from demo.generator import LANDING_DIRNAME
@@ -31,8 +31,7 @@ def assert_shop_loaded(
         loaded = raw_keys(w, f"raw_shop.{table}", key)
         assert loaded - expected == set(), f"{table}: unexpected keys"
         assert expected - loaded == set(), f"{table}: missing keys"
-        duplicates = rows(
-            w,
+        duplicates = w.rows(
             f"select count(*) - count(distinct {key}) from raw_shop.{table}",
         )[0][0]
         assert duplicates == 0, table
@@ -40,19 +39,16 @@ def assert_shop_loaded(
         line for line in shop.line_keys() if line[0] not in rejected.get("orders", set())
     }
     loaded_lines = set(
-        rows(
-            w,
+        w.rows(
             "select order_id, line_number from raw_shop.order_line_items",
         )
     )
     assert loaded_lines == expected_lines
-    duplicate_lines = rows(
-        w,
+    duplicate_lines = w.rows(
         "select count(*) - count(distinct (order_id, line_number)) from raw_shop.order_line_items",
     )[0][0]
     assert duplicate_lines == 0
-    orphans = rows(
-        w,
+    orphans = w.rows(
         "select count(*) from raw_shop.order_line_items where order_id not in"
         " (select order_id from raw_shop.orders)",
     )[0][0]
@@ -73,13 +69,13 @@ def cursors(w: Warehouse) -> dict[str, str]:
 def snapshot(w: Warehouse) -> dict[str, object]:
     """Completed loads and every raw row's key and load, to compare before and after a run."""
     result: dict[str, object] = {
-        "loads": rows(w, "select load_id, status from raw_shop._dlt_loads order by load_id"),
-        "states": rows(w, "select count(*) from raw_shop._dlt_pipeline_state")[0][0],
+        "loads": w.rows("select load_id, status from raw_shop._dlt_loads order by load_id"),
+        "states": w.rows("select count(*) from raw_shop._dlt_pipeline_state")[0][0],
     }
     for table, key in SHOP_TABLES.items():
-        result[table] = sorted(rows(w, f"select {key}, _dlt_load_id from raw_shop.{table}"))
+        result[table] = sorted(w.rows(f"select {key}, _dlt_load_id from raw_shop.{table}"))
     result["lines"] = sorted(
-        rows(w, "select order_id, line_number, _dlt_load_id from raw_shop.order_line_items")
+        w.rows("select order_id, line_number, _dlt_load_id from raw_shop.order_line_items")
     )
     return result
 
@@ -140,8 +136,7 @@ def test_a_persistent_failure_commits_nothing_and_keeps_the_cursors(
 
 
 def raw_tables(w: Warehouse, schema: str) -> list[tuple]:
-    return rows(
-        w,
+    return w.rows(
         "select table_name from information_schema.tables where table_schema = %s"
         " and table_name not like '\\_dlt%%'",
         (schema,),
@@ -167,9 +162,9 @@ def test_a_failing_source_does_not_keep_the_others_from_loading(
     line = last_line(failed.stderr)
     assert line.startswith("error: shop: extract step failed: 500 Server Error"), line
     assert raw_tables(w, "raw_shop") == []  # the failed run committed nothing
-    files = rows(w, "select count(*), count(distinct source_file) from raw_landing._loaded_files")
+    files = w.rows("select count(*), count(distinct source_file) from raw_landing._loaded_files")
     assert files[0][0] > 0
-    sessions = rows(w, "select count(*) from raw_landing.web_sessions")[0][0]
+    sessions = w.rows("select count(*) from raw_landing.web_sessions")[0][0]
     assert sessions > 0
 
 
@@ -191,8 +186,8 @@ def _break_records(shop: DemoShop) -> dict[str, set[int]]:
 
 def _rejects(w: Warehouse) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {}
-    for table, origin, raw_text, error, load_id in rows(
-        w, "select table_name, origin, raw_text, error, _dlt_load_id from raw_shop._rejected_rows"
+    for table, origin, raw_text, error, load_id in w.rows(
+        "select table_name, origin, raw_text, error, _dlt_load_id from raw_shop._rejected_rows"
     ):
         assert origin.endswith(f"/api/v1/{table}")
         assert error and load_id
@@ -211,7 +206,7 @@ def test_records_failing_their_model_are_quarantined_and_the_rest_load(
         )
 
     assert _rejects(fresh_warehouse) == broken
-    errors = {row[0] for row in rows(fresh_warehouse, "select error from raw_shop._rejected_rows")}
+    errors = {row[0] for row in fresh_warehouse.rows("select error from raw_shop._rejected_rows")}
     assert "amount: 'twelve' is not a number" in errors
     assert "line_items[1].quantity: 'two' is not an integer" in errors
     assert_shop_loaded(fresh_warehouse, shop, rejected=broken)
@@ -250,8 +245,7 @@ def test_an_invalid_threshold_is_one_line(fresh_warehouse: Warehouse, shop: Demo
 
 def variant_columns(w: Warehouse) -> list[tuple[str, str, str]]:
     """dlt variant columns (`<column>__v_<type>`) in any raw schema: none may exist."""
-    return rows(
-        w,
+    return w.rows(
         "select table_schema, table_name, column_name from information_schema.columns"
         r" where table_schema like 'raw\_%' and column_name like '%\_\_v\_%'",
     )
@@ -265,8 +259,7 @@ def test_new_fields_evolve_and_a_type_change_stops_the_load(
     shop.execute("update customers set loyalty_points = customer_id % 7")
     with shop.serve() as api:
         w.dataops("ingest", "shop", **api.env())
-    column_type = rows(
-        w,
+    column_type = w.rows(
         "select data_type from information_schema.columns where table_schema = 'raw_shop'"
         " and table_name = 'customers' and column_name = 'loyalty_points'",
     )
@@ -299,8 +292,8 @@ def test_new_fields_evolve_and_a_type_change_stops_the_load(
     shop.execute("update customers set loyalty_points = 9 where customer_id = ?", (changed,))
     with shop.serve() as api:
         w.dataops("ingest", "shop", **api.env())
-    assert rows(
-        w, "select loyalty_points from raw_shop.customers where customer_id = %s", (changed,)
+    assert w.rows(
+        "select loyalty_points from raw_shop.customers where customer_id = %s", (changed,)
     ) == [(9,)]
     assert_shop_loaded(w, shop)
 
