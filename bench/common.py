@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
+
 from dataops.paths import REPO_ROOT
 from dataops.warehouse import Connection, throwaway_database, throwaway_server
 
@@ -93,9 +95,12 @@ def say(message: str) -> None:
 
 
 def settle(conn: Connection, limit_s: float = 300.0) -> None:
-    """Wait until no autovacuum worker runs on the server (at most `limit_s`). A large build
-    leaves PostgreSQL analysing and vacuuming its new tables for a while; on two cores a step
-    timed meanwhile shares them with it, so a figure would depend on what ran before it."""
+    """Wait until no autovacuum worker runs on the server (at most `limit_s`), then write the
+    dirty pages out (`CHECKPOINT`, then the OS's `sync`). A large build leaves PostgreSQL
+    analysing and vacuuming its new tables, and gigabytes of dirty pages its next checkpoint
+    and the kernel write out over the following minutes; on two cores and one disk a step
+    timed meanwhile shares them with that work, so a figure would depend on what ran before
+    it. Without the right to `CHECKPOINT` (a server given by DATABASE_URL) only `sync` runs."""
     connection = conn.connect()
     connection.autocommit = True
     started, told = time.monotonic(), False
@@ -106,13 +111,17 @@ def settle(conn: Connection, limit_s: float = 300.0) -> None:
                     "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
                 )
                 if cursor.fetchone()[0] == 0:
-                    return
+                    break
                 if not told and time.monotonic() - started > 5:
                     say("waiting for autovacuum to finish before timing ...")
                     told = True
                 time.sleep(1)
+            # a role without the right to checkpoint still gets the OS's sync below
+            with contextlib.suppress(psycopg2.Error):
+                cursor.execute("checkpoint")
     finally:
         connection.close()
+    os.sync()
 
 
 def psql_file(conn: Connection, script: Path) -> Measurement:
