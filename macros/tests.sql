@@ -42,7 +42,7 @@
     {%- if not tested -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set start = test_window_start(tested.name) -%}
+    {%- set start = test_window_start(tested.name, relation=relation) -%}
     {%- if start is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -52,13 +52,23 @@
 {#- Where the recent rows of `model_name` start in a build that is not a full refresh: the
     newest value of `column` (by default the model's `meta.test_window_column`) less
     `test_window_days`, read from the model or from the fact its `meta` names in
-    `test_window_newest_in`, as an SQL literal. None in a full refresh, at parse time, or
-    when the model has no window or no rows; `in_test_window` then keeps every row.
+    `test_window_newest_in`, as an SQL literal. None in a full refresh, at parse time, when
+    the model has no window or no rows, and in a pull request's build (slim CI) for a test
+    that reads a node the branch changes (`DATAOPS_CI_CHANGED_NODES`, set by `dataops ci
+    build`): a change applies to every row, so its tests read every row.
+    `in_test_window` then keeps every row.
 
     Singular tests scope themselves with it: one start for every model they compare, so both
-    sides of a comparison read the same rows. -#}
-{% macro test_window_start(model_name, column=none) -%}
+    sides of a comparison read the same rows. A generic test passes the `relation` it reads:
+    in slim CI, a model left to production (deferred) has no table in the pull request's
+    schema, and its window is read where the test reads its rows. -#}
+{% macro test_window_start(model_name, column=none, relation=none) -%}
     {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set changed = env_var('DATAOPS_CI_CHANGED_NODES', '').split(',') | reject('equalto', '')
+        | list -%}
+    {%- if changed and (model.depends_on.nodes | select('in', changed) | list) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
@@ -75,6 +85,10 @@
     {%- set anchor = adapter.get_relation(
         anchor_node.database, anchor_node.schema, anchor_node.alias
     ) if anchor_node else none -%}
+    {%- if anchor is none and relation is not none and anchor_node
+        and anchor_node.name == model_name -%}
+        {%- set anchor = relation -%}
+    {%- endif -%}
     {%- if anchor is none -%}
         {{ return(none) }}
     {%- endif -%}

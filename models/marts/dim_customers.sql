@@ -100,7 +100,7 @@ orders_per_customer as (
     where
         not is_cancelled
         {% if is_incremental() %}
-            and customer_id in (select customers.customer_id from customers)
+            and {{ any_of_keys('customer_id', 'select customers.customer_id from customers') }}
         {% endif %}
 
     group by customer_id

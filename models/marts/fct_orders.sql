@@ -4,7 +4,12 @@
         unique_key='order_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['order_id']}, {'columns': ['updated_at']}],
+        indexes=[
+            {'columns': ['order_id']},
+            {'columns': ['updated_at']},
+            {'columns': ['order_date']},
+            {'columns': ['customer_id']},
+        ],
     )
 }}
 

@@ -4,7 +4,11 @@
         unique_key='session_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['session_id']}, {'columns': ['started_at']}],
+        indexes=[
+            {'columns': ['session_id']},
+            {'columns': ['started_at']},
+            {'columns': ['session_date']},
+        ],
     )
 }}
 

@@ -8,8 +8,8 @@
 }}
 
 -- An incremental build rebuilds the days rpt_product_sales_daily rebuilt (the same
--- `product_sales_days_to_rebuild`, from the same newest day), from its rows of those days.
-{%- set days_to_rebuild = product_sales_days_to_rebuild(lookback_start('sales_date')) %}
+-- `sales_days_to_rebuild`, from the same newest day), from its rows of those days.
+{%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
 
 with
 

@@ -1,8 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='kpi_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{#- An incremental build rebuilds every day with an order line changed since the newest day
+    already in the table, less the lookback window (new orders, late status changes and
+    refunds): nothing else in a day's figures changes (`sales_days_to_rebuild`). -#}
+{%- set days_to_rebuild = sales_days_to_rebuild(
+    lookback_start('kpi_date'), moved_customers=false, changed_products=false
+) %}
+
 with
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where order_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 

@@ -1,20 +1,79 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='spend_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{#- An incremental build rebuilds whole days: every day from the newest day with sessions
+    already in the table, less the lookback window, on (new and late sessions, new orders and
+    their attribution), every day with an order line changed since (late status changes and
+    refunds), and every day whose spend differs from the table's (a corrected spend file
+    dropped again). -#}
+{%- set changed_since = lookback_start('spend_date', where='sessions > 0') %}
+{%- set spend_changed -%}
+    select coalesce(spend.spend_date, reported.spend_date) as sales_date
+    from (
+        select
+            spend_date,
+            channel,
+            cast(sum(spend_eur) as numeric(14, 2)) as spend_eur,
+            sum(impressions) as impressions,
+            sum(clicks) as clicks
+        from {{ ref('fct_marketing_spend') }}
+        group by 1, 2
+    ) as spend
+    full outer join {{ this }} as reported
+        on
+            spend.spend_date = reported.spend_date
+            and spend.channel = reported.channel
+    where
+        coalesce(spend.spend_eur, 0) <> coalesce(reported.spend_eur, 0)
+        or coalesce(spend.impressions, 0) <> coalesce(reported.impressions, 0)
+        or coalesce(spend.clicks, 0) <> coalesce(reported.clicks, 0)
+{%- endset %}
+{%- set days_to_rebuild = sales_days_to_rebuild(
+    changed_since,
+    moved_customers=false,
+    changed_products=false,
+    more_days=(
+        'select web_sessions.session_date from ' ~ ref('fct_web_sessions') ~ ' as web_sessions'
+        ~ ' where web_sessions.started_at >= ' ~ changed_since
+        ~ ' union select ' ~ utc_date('attribution.ordered_at')
+        ~ ' from ' ~ ref('int_orders_attributed_to_channels') ~ ' as attribution'
+        ~ ' where attribution.ordered_at >= ' ~ changed_since
+        ~ ' union ' ~ spend_changed
+    ) if is_incremental() else none,
+) %}
+
 with
 
 marketing_spend as (
 
     select * from {{ ref('fct_marketing_spend') }}
+    {% if is_incremental() %}
+        where spend_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 
 web_sessions as (
 
     select * from {{ ref('fct_web_sessions') }}
+    {% if is_incremental() %}
+        where session_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where order_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 

@@ -11,8 +11,8 @@
     newest day already in the table, less the lookback window (new orders, late status changes
     and refunds), every day with an order of a customer who moved since (the country comes from
     the customer), and every day a product renamed or recategorised since was sold on (see
-    `product_sales_days_to_rebuild`, which the rollups built on this one share). -#}
-{%- set days_to_rebuild = product_sales_days_to_rebuild(lookback_start('sales_date')) %}
+    `sales_days_to_rebuild`, which the rollups built on this one share). -#}
+{%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
 
 with
 

@@ -7,9 +7,12 @@
     )
 }}
 
--- An incremental build rebuilds the days rpt_product_sales_daily rebuilt (the same
--- `product_sales_days_to_rebuild`, from the same newest day), from its rows of those days.
-{%- set days_to_rebuild = product_sales_days_to_rebuild(lookback_start('sales_date')) %}
+-- An incremental build rebuilds, from rpt_product_sales_daily's rows, the days that rollup
+-- rebuilt (`sales_days_to_rebuild`, from the same newest day) but those it rebuilt only
+-- because a customer moved: summed over every country, a move changes nothing.
+{%- set days_to_rebuild = sales_days_to_rebuild(
+    lookback_start('sales_date'), moved_customers=false
+) %}
 
 with
 

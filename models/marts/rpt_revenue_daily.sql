@@ -1,8 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='revenue_date',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{#- An incremental build rebuilds every day with an order line changed since the newest day
+    already in the table, less the lookback window (new orders, late status changes and
+    refunds), and every day with an order of a customer who moved since (the country comes
+    from the customer; `sales_days_to_rebuild`). -#}
+{%- set days_to_rebuild = sales_days_to_rebuild(
+    lookback_start('revenue_date'), changed_products=false
+) %}
+
 with
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    {% if is_incremental() %}
+        where order_date in {{ days_to_rebuild }}
+    {% endif %}
 
 ),
 

@@ -72,6 +72,12 @@ def pull_request(production: Production, tmp_path: Path) -> PullRequest:
     return PullRequest(path, Warehouse(production.warehouse.conn, tmp_path / "state"), number)
 
 
+def test_named(compiled: dict[str, str], prefix: str) -> str:
+    """The one test among `compiled` whose name starts with `prefix`."""
+    (name,) = [name for name in compiled if name.startswith(prefix)]
+    return name
+
+
 def add_comment(text: str) -> str:
     return "-- reviewed: the grain stays one row per record\n" + text
 
@@ -412,6 +418,24 @@ def test_incremental_descendants_are_copied_from_production_and_extended(
     assert all(f"`{unique_id.split('.')[-1]}` (" in summary for unique_id in expected)
     assert fingerprint(production.warehouse, schemas) == before
 
+    # a row test of a fact left to production reads that fact's recent rows, where production
+    # keeps them; a test that reads the changed model reads every row, while a copied model's
+    # tests read the rows the incremental build wrote
+    compiled = {
+        r["unique_id"].split(".")[2]: r.get("compiled_code") or "" for r in results.values()
+    }
+    deferred = compiled[test_named(compiled, "relationships_fct_web_sessions_order_id__")]
+    assert manifest["nodes"][f"model.{PROJECT}.fct_web_sessions"]["relation_name"] in deferred
+    assert "started_at >= '" in deferred
+    reads_changed = compiled[
+        test_named(
+            compiled,
+            "relationships_stg_shop__orders_customer_id__customer_id__ref_stg_shop__customers_",
+        )
+    ]
+    assert "updated_at >= '" not in reads_changed
+    assert "updated_at >= '" in compiled[test_named(compiled, "unique_fct_orders_order_id")]
+
 
 def test_a_changed_incremental_model_is_built_in_full_not_copied(
     production: Production, pull_request: PullRequest
@@ -445,6 +469,18 @@ def test_a_changed_incremental_model_is_built_in_full_not_copied(
         "changed in this branch: built in full"
         in (pull_request.workspace / "summary.md").read_text()
     )
+    # its change applies to every row, and so do its tests, while those of the copies read
+    # the rows an incremental build wrote
+    window = f"{manifest['nodes'][changed]['config']['meta']['test_window_column']} >= '"
+    tests = {
+        r["unique_id"]: r.get("compiled_code") or ""
+        for r in pull_request.run_results()
+        if r["unique_id"].startswith("test.")
+    }
+    own = [code for unique_id, code in tests.items() if f"_{node['alias']}_" in unique_id]
+    assert own, f"no test of {node['alias']} ran"
+    assert all(window not in code for code in own)
+    assert any(" >= '" in code for unique_id, code in tests.items() if unique_id not in own)
 
 
 def test_a_full_refresh_or_a_table_production_lacks_is_built_in_full(
