@@ -491,7 +491,9 @@ def _copy_table(cursor, source, target) -> int:
     rows, then its indexes and the constraints they back (primary key, unique), which are
     built from the loaded rows at a fraction of the cost of keeping them up to date row by
     row. The copy is unlogged (it lives as long as the pull request's schema, and nothing
-    needs it after a crash), and analyzed, so the incremental run plans with its size."""
+    needs it after a crash), and analyzed, so the incremental run plans with its size: with a
+    tenth of the default sample (`default_statistics_target` 10), which finds the sizes and
+    the common values a pull request's plans need at a tenth of the cost."""
     from psycopg2 import sql
 
     source_name, target_name = source.as_string(cursor), target.as_string(cursor)
@@ -529,7 +531,11 @@ def _copy_table(cursor, source, target) -> int:
     rows = cursor.rowcount
     for statement in statements:
         cursor.execute(statement)
-    cursor.execute(sql.SQL("analyze {}").format(target))
+    cursor.execute("set default_statistics_target = 10")
+    try:
+        cursor.execute(sql.SQL("analyze {}").format(target))
+    finally:
+        cursor.execute("reset default_statistics_target")
     return rows
 
 

@@ -4,7 +4,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['customer_id']}, {'columns': ['updated_at']}],
+        indexes=[{'columns': ['updated_at']}],
     )
 }}
 

@@ -5,7 +5,6 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[
-            {'columns': ['order_item_id']},
             {'columns': ['order_id']},
             {'columns': ['updated_at']},
             {'columns': ['order_date']},

@@ -4,7 +4,7 @@
         unique_key='payment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        indexes=[{'columns': ['payment_id']}, {'columns': ['updated_at']}],
+        indexes=[{'columns': ['updated_at']}],
     )
 }}
 

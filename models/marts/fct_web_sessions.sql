@@ -5,7 +5,6 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         indexes=[
-            {'columns': ['session_id']},
             {'columns': ['started_at']},
             {'columns': ['session_date']},
         ],

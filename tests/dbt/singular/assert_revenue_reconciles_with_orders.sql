@@ -23,9 +23,13 @@ staged_items as (
 
 ),
 
+-- the refunds of those orders, looked up by order (`any_of_keys`) rather than read in full
 staged_payments as (
 
     select * from {{ ref('stg_shop__payments') }}
+    {% if since is not none %}
+        where {{ any_of_keys('order_id', 'select staged_orders.order_id from staged_orders') }}
+    {% endif %}
 
 ),
 
