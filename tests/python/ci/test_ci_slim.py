@@ -72,7 +72,7 @@ def pull_request(production: Production, tmp_path: Path) -> PullRequest:
     return PullRequest(path, Warehouse(production.warehouse.conn, tmp_path / "state"), number)
 
 
-def test_named(compiled: dict[str, str], prefix: str) -> str:
+def named_test(compiled: dict[str, str], prefix: str) -> str:
     """The one test among `compiled` whose name starts with `prefix`."""
     (name,) = [name for name in compiled if name.startswith(prefix)]
     return name
@@ -424,17 +424,17 @@ def test_incremental_descendants_are_copied_from_production_and_extended(
     compiled = {
         r["unique_id"].split(".")[2]: r.get("compiled_code") or "" for r in results.values()
     }
-    deferred = compiled[test_named(compiled, "relationships_fct_web_sessions_order_id__")]
+    deferred = compiled[named_test(compiled, "relationships_fct_web_sessions_order_id__")]
     assert manifest["nodes"][f"model.{PROJECT}.fct_web_sessions"]["relation_name"] in deferred
     assert "started_at >= '" in deferred
     reads_changed = compiled[
-        test_named(
+        named_test(
             compiled,
             "relationships_stg_shop__orders_customer_id__customer_id__ref_stg_shop__customers_",
         )
     ]
     assert "updated_at >= '" not in reads_changed
-    assert "updated_at >= '" in compiled[test_named(compiled, "unique_fct_orders_order_id")]
+    assert "updated_at >= '" in compiled[named_test(compiled, "unique_fct_orders_order_id")]
 
 
 def test_a_changed_incremental_model_is_built_in_full_not_copied(
