@@ -5,7 +5,10 @@
     names a `test_window_column` reads the model's recent rows only: those whose column is within `test_window_days` of its newest value. Those are the
     rows an incremental build writes (the new day and the facts' lookback window), so a daily
     build's tests cost what its new data costs, not what the history costs. A full refresh
-    (`dataops transform -- --full-refresh`) tests every row.
+    (`dataops transform -- --full-refresh`) tests every row. A history (a snapshot) also names
+    a `test_window_key`: its tests read every version of each key with a version opened in
+    the window, so a test comparing a key's versions (`non_overlapping_validity_ranges`,
+    `unique` on the current version) sees all of them.
 
     The window's start is read when the test runs, from the model or from the indexed fact
     its `meta` names in `test_window_newest_in`, and rendered as a literal, so the filter
@@ -33,7 +36,7 @@
         both (`paired_test_windows`), never this one-sided filter -#}
     {%- set row_tests = [
         'unique', 'not_null', 'accepted_values', 'relationships', 'expression_is_true',
-        'unique_combination',
+        'unique_combination', 'non_overlapping_validity_ranges',
     ] -%}
     {%- if (model.get('test_metadata') or {}).get('name') not in row_tests -%}
         {{ return(none) }}
@@ -46,7 +49,15 @@
     {%- if start is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(in_test_window(tested.config.meta['test_window_column'], start)) }}
+    {%- set column = tested.config.meta['test_window_column'] -%}
+    {%- set key = tested.config.meta.get('test_window_key') -%}
+    {%- if key -%}
+        {#- a history (a snapshot): every version of each key with a version opened in the
+            window, so the tests that compare a key's versions see all of them -#}
+        {{ return(key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where '
+            ~ in_test_window(column, start) ~ ')') }}
+    {%- endif -%}
+    {{ return(in_test_window(column, start)) }}
 {%- endmacro %}
 
 {#- Where the recent rows of `model_name` start in a build that is not a full refresh: the
@@ -71,7 +82,8 @@
     {%- if changed and (model.depends_on.nodes | select('in', changed) | list) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name)
+        or graph.nodes.get('snapshot.' ~ project_name ~ '.' ~ model_name) -%}
     {%- set meta = (node.config.meta or {}) if node else {} -%}
     {%- set column = column or meta.get('test_window_column') -%}
     {%- if not column -%}
@@ -81,7 +93,7 @@
         index answers at once (from the view, it would cost what the test saves) -#}
     {%- set anchor_node = graph.nodes.get(
         'model.' ~ project_name ~ '.' ~ meta.get('test_window_newest_in', model_name)
-    ) -%}
+    ) or (node if 'test_window_newest_in' not in meta else none) -%}
     {%- set anchor = adapter.get_relation(
         anchor_node.database, anchor_node.schema, anchor_node.alias
     ) if anchor_node else none -%}

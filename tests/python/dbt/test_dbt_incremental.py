@@ -53,6 +53,11 @@ WHOLE_DAYS = {
 }
 # a row test of an incremental fact and the filter an incremental build gives it
 WINDOWED_TEST, WINDOW = "unique_fct_orders_order_id", "updated_at >= '"
+# a test comparing a record's versions, and the filter: every version of the recent records
+HISTORY_TEST = (
+    "non_overlapping_validity_ranges_snp_shop__customers_customer_id__dbt_valid_from__dbt_valid_to"
+)
+HISTORY_WINDOW = "customer_id in (select customer_id from"
 # the warehouse, the newest change the first build saw, what the last build wrote
 Daily = tuple[Warehouse, datetime, dict[str, int | str]]
 
@@ -115,6 +120,7 @@ def daily(
             run_day(warehouse, day)
         written: dict[str, int | str] = dict(rows_affected(warehouse))
         written[WINDOWED_TEST] = last_results(warehouse)[WINDOWED_TEST]["compiled_code"]
+        written[HISTORY_TEST] = last_results(warehouse)[HISTORY_TEST]["compiled_code"]
         yield warehouse, first_build_saw, written
     finally:
         admin = server_connection.with_database("postgres").connect()
@@ -193,6 +199,29 @@ def test_daily_builds_test_the_recent_rows_and_a_full_refresh_every_row(
     assert WINDOW in written[WINDOWED_TEST]
     warehouse.dataops("transform", "--", "--full-refresh", "--select", WINDOWED_TEST)
     assert WINDOW not in last_results(warehouse)[WINDOWED_TEST]["compiled_code"]
+
+
+def test_daily_builds_test_every_version_of_the_records_changed_recently(daily: Daily) -> None:
+    warehouse, _, written = daily
+    assert HISTORY_WINDOW in written[HISTORY_TEST]
+    # the broken fixture: a version of the customer who moved, overlapping its current one
+    table = "snapshots.snp_shop__customers"
+    columns = "customer_id, first_name, last_name, email, country_code, created_at, updated_at"
+    warehouse.execute(
+        f"insert into {table} ({columns}, dbt_scd_id, dbt_updated_at, dbt_valid_from,"
+        f" dbt_valid_to) select {columns}, 'overlapping', dbt_updated_at,"
+        " dbt_valid_from - interval '1 hour', dbt_valid_from + interval '1 hour'"
+        f" from {table} where customer_id = {MOVED} and dbt_valid_to is null"
+    )
+    try:
+        # a daily build's test reads the moved customer's versions, and finds the overlap
+        result = warehouse.dataops("transform", "--", "--select", HISTORY_TEST, check=False)
+        assert result.returncode != 0, result.stdout[-3000:]
+        # its versions before and after the move both overlap the new one
+        assert f"FAIL 2 {HISTORY_TEST}" in result.stdout
+        assert HISTORY_WINDOW in last_results(warehouse)[HISTORY_TEST]["compiled_code"]
+    finally:
+        warehouse.execute(f"delete from {table} where dbt_scd_id = 'overlapping'")
 
 
 @pytest.mark.parametrize(
