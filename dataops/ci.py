@@ -196,22 +196,25 @@ class DbtSession:
 
         saved = dict(os.environ)
         sys.stdout.flush()
+        log = io.StringIO()
         try:
             os.environ.clear()
             os.environ.update(self.env)
-            with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr):
+            with contextlib.redirect_stdout(log if quiet else sys.stderr):
                 from dbt.cli.main import dbtRunner
 
                 project = ["--project-dir", str(REPO_ROOT)]
+                result = None
                 if self.manifest is None:
-                    parsed = dbtRunner().invoke(["parse", *project, *(["--quiet"] * quiet)])
-                    if not parsed.success:
-                        return 2, parsed
-                    self.manifest = parsed.result
-                result = dbtRunner(manifest=self.manifest).invoke([*arguments, *project])
+                    result = dbtRunner().invoke(["parse", *project, *(["--quiet"] * quiet)])
+                    self.manifest = result.result if result.success else None
+                if self.manifest is not None:
+                    result = dbtRunner(manifest=self.manifest).invoke([*arguments, *project])
         finally:
             os.environ.clear()
             os.environ.update(saved)
+        if quiet and not result.success:
+            print(log.getvalue(), end="", file=sys.stderr, flush=True)  # what went wrong
         return (0 if result.success else 2 if result.exception else 1), result
 
 
@@ -464,7 +467,7 @@ def _selected_relations(
     if code != 0:
         reason = str(getattr(result, "exception", None) or "").strip().splitlines()
         raise DataOpsError(
-            "dbt could not list the changed models" + (f": {reason[-1].strip()}" if reason else "")
+            "dbt could not list the changed models" + (f": {reason[0].strip()}" if reason else "")
         )
     return [
         json.loads(line) for line in getattr(result, "result", None) or [] if line.startswith("{")
@@ -474,7 +477,8 @@ def _selected_relations(
 def _slim_selection(dbt: DbtSession, ws: Workspace) -> tuple[list[dict], set[str]]:
     """What `--select state:modified+` builds, as _selected_relations gives it, and the nodes
     changed themselves (`state:modified`), from one `dbt ls`: the descendants are read from
-    the manifest that run writes (its child_map is the graph dbt selects `+` from)."""
+    the manifest the session's parse writes (its child_map is the graph dbt selects `+`
+    from)."""
     changed = {
         node["unique_id"]
         for node in _selected_relations(

@@ -285,6 +285,23 @@ def test_a_style_break_in_changed_sql_fails_the_lint(
     assert pull_request.read("lint.json")["files"] == [STAGING_FILE]
 
 
+def test_a_model_that_does_not_compile_stops_the_build_naming_it(
+    production: Production, pull_request: PullRequest
+) -> None:
+    pull_request.edit(STAGING_FILE, lambda text: text + "\n{{ unfinished(\n")
+    pull_request.ci("state", DATAOPS_PROD_STATE=str(production.state))
+
+    result = pull_request.ci("build", check=False)
+
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: dbt could not list the changed models: Compilation Error")
+    assert "stg_shop__orders" in last
+    # dbt's own report, with the line at fault, is in the log above it
+    assert "{{ unfinished(" in result.stderr
+    assert pull_request.run_results() == []
+
+
 def test_a_change_that_would_write_outside_the_pr_schema_is_refused(
     production: Production, pull_request: PullRequest
 ) -> None:
