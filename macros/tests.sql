@@ -92,8 +92,8 @@
     {#- a view over raw tables takes its newest value from the fact built from it, whose
         index answers at once (from the view, it would cost what the test saves) -#}
     {%- set anchor_node = graph.nodes.get(
-        'model.' ~ project_name ~ '.' ~ meta.get('test_window_newest_in', model_name)
-    ) or (node if 'test_window_newest_in' not in meta else none) -%}
+        'model.' ~ project_name ~ '.' ~ meta['test_window_newest_in']
+    ) if 'test_window_newest_in' in meta else node -%}
     {%- set anchor = adapter.get_relation(
         anchor_node.database, anchor_node.schema, anchor_node.alias
     ) if anchor_node else none -%}

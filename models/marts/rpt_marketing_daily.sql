@@ -13,8 +13,21 @@
     refunds), and every day whose spend differs from the table's (a corrected spend file
     dropped again). -#}
 {%- set changed_since = lookback_start('spend_date', where='sessions > 0') %}
-{%- set spend_changed -%}
-    select coalesce(spend.spend_date, reported.spend_date) as sales_date
+{%- set more_days -%}
+    select web_sessions.session_date
+    from {{ ref('fct_web_sessions') }} as web_sessions
+    where web_sessions.started_at >= {{ changed_since }}
+
+    union
+
+    select {{ utc_date('attribution.ordered_at') }}
+    from {{ ref('int_orders_attributed_to_channels') }} as attribution
+    where attribution.ordered_at >= {{ changed_since }}
+
+    union
+
+    -- spend corrected on any day: the day's spend differs from what the table reports
+    select coalesce(spend.spend_date, reported.spend_date)
     from (
         select
             spend_date,
@@ -35,17 +48,7 @@
         or coalesce(spend.clicks, 0) <> coalesce(reported.clicks, 0)
 {%- endset %}
 {%- set days_to_rebuild = sales_days_to_rebuild(
-    changed_since,
-    moved_customers=false,
-    changed_products=false,
-    more_days=(
-        'select web_sessions.session_date from ' ~ ref('fct_web_sessions') ~ ' as web_sessions'
-        ~ ' where web_sessions.started_at >= ' ~ changed_since
-        ~ ' union select ' ~ utc_date('attribution.ordered_at')
-        ~ ' from ' ~ ref('int_orders_attributed_to_channels') ~ ' as attribution'
-        ~ ' where attribution.ordered_at >= ' ~ changed_since
-        ~ ' union ' ~ spend_changed
-    ) if is_incremental() else none,
+    changed_since, moved_customers=false, changed_products=false, more_days=more_days
 ) %}
 
 with
