@@ -8,7 +8,9 @@
     (`dataops transform -- --full-refresh`) tests every row. A history (a snapshot) also names
     a `test_window_key`: its tests read every version of each key with a version opened in
     the window, so a test comparing a key's versions (`non_overlapping_validity_ranges`,
-    `unique` on the current version) sees all of them.
+    `unique` on the current version) sees all of them. A model without a time of its own
+    that aggregates another names it in `test_window_keys_in` (with its `test_window_key`):
+    its tests read the groups with recent rows in that model (`keys_of_recent_rows`).
 
     The window's start is read when the test runs, from the model or from the indexed fact
     its `meta` names in `test_window_newest_in`, and rendered as a literal, so the filter
@@ -44,6 +46,11 @@
     {%- set tested = graph.nodes.get(model.get('attached_node') or '') if execute else none -%}
     {%- if not tested -%}
         {{ return(none) }}
+    {%- endif -%}
+    {%- if 'test_window_keys_in' in tested.config.meta -%}
+        {{ return(keys_of_recent_rows(
+            tested.config.meta['test_window_key'], tested.config.meta['test_window_keys_in']
+        )) }}
     {%- endif -%}
     {%- set start = test_window_start(tested.name, relation=relation) -%}
     {%- if start is none -%}
@@ -112,6 +119,24 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(dbt.string_literal(start.isoformat())) }}
+{%- endmacro %}
+
+{#- For a model with no time of its own (one that aggregates another, such as payments per
+    order), named by its `meta.test_window_keys_in`: `key` is one of the keys of that model's
+    recent rows (by its own `test_window_column`), as a condition PostgreSQL pushes down into
+    the aggregation (`any_of_keys`), so a test reads the groups whose rows changed recently
+    instead of aggregating every row. None when that model has no window in this build or no
+    table where it is looked up (a model left to production in slim CI): every row. -#}
+{% macro keys_of_recent_rows(key, model_name) -%}
+    {%- set start = test_window_start(model_name) -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- set relation = adapter.get_relation(node.database, node.schema, node.alias)
+        if node and start is not none else none -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(any_of_keys(key, 'select ' ~ key ~ ' from ' ~ relation ~ ' where '
+        ~ in_test_window(node.config.meta['test_window_column'], start))) }}
 {%- endmacro %}
 
 {#- `column >= start` (a `test_window_start`), or `true` when there is no window. -#}

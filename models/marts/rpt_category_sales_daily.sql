@@ -1,15 +1,16 @@
 {{
     config(
         materialized='incremental',
-        unique_key='sales_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_slices('sales_date') }}",
         on_schema_change='fail',
     )
 }}
 
--- An incremental build rebuilds the days rpt_product_sales_daily rebuilt (the same
--- `sales_days_to_rebuild`, from the same newest day), from its rows of those days.
-{%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
+-- An incremental build rebuilds the days and the slices of a day and country that
+-- rpt_product_sales_daily rebuilt (the same `sales_slices_to_rebuild`, from the same newest
+-- day), from its rows of those; the pre-hook deletes them first.
+{%- set rebuild = sales_slices_to_rebuild(lookback_start('sales_date')) %}
 
 with
 
@@ -17,7 +18,7 @@ product_sales as (
 
     select * from {{ ref('rpt_product_sales_daily') }}
     {% if is_incremental() %}
-        where sales_date in {{ days_to_rebuild }}
+        where {{ in_rebuilt_slices('sales_date', 'country_code', rebuild) }}
     {% endif %}
 
 ),

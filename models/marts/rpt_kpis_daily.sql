@@ -11,7 +11,7 @@
     already in the table, less the lookback window (new orders, late status changes and
     refunds): nothing else in a day's figures changes (`sales_days_to_rebuild`). -#}
 {%- set days_to_rebuild = sales_days_to_rebuild(
-    lookback_start('kpi_date'), moved_customers=false, changed_products=false
+    lookback_start('kpi_date'), changed_products=false
 ) %}
 
 with

@@ -48,7 +48,7 @@
         or coalesce(spend.clicks, 0) <> coalesce(reported.clicks, 0)
 {%- endset %}
 {%- set days_to_rebuild = sales_days_to_rebuild(
-    changed_since, moved_customers=false, changed_products=false, more_days=more_days
+    changed_since, changed_products=false, more_days=more_days
 ) %}
 
 with

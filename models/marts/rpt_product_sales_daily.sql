@@ -1,18 +1,20 @@
 {{
     config(
         materialized='incremental',
-        unique_key='sales_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_slices('sales_date') }}",
         on_schema_change='fail',
     )
 }}
 
 {#- An incremental build rebuilds whole days: every day with an order line changed since the
     newest day already in the table, less the lookback window (new orders, late status changes
-    and refunds), every day with an order of a customer who moved since (the country comes from
-    the customer), and every day a product renamed or recategorised since was sold on (see
-    `sales_days_to_rebuild`, which the rollups built on this one share). -#}
-{%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
+    and refunds), and every day a product renamed or recategorised since was sold on; and, of
+    every day a customer who moved since ordered on, the rows of the country they left and
+    of the one they moved to (the country comes from the customer). The pre-hook deletes
+    those rows first (see `sales_slices_to_rebuild`, which the rollups built on this one
+    share). -#}
+{%- set rebuild = sales_slices_to_rebuild(lookback_start('sales_date')) %}
 
 with
 
@@ -20,7 +22,7 @@ order_items as (
 
     select * from {{ ref('fct_order_items') }}
     {% if is_incremental() %}
-        where order_date in {{ days_to_rebuild }}
+        where order_date in {{ rebuild.dates }}
     {% endif %}
 
 ),
@@ -29,7 +31,7 @@ orders as (
 
     select * from {{ ref('fct_orders') }}
     {% if is_incremental() %}
-        where order_date in {{ days_to_rebuild }}
+        where {{ in_rebuilt_slices('order_date', 'country_code', rebuild) }}
     {% endif %}
 
 ),

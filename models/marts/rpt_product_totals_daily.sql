@@ -7,12 +7,10 @@
     )
 }}
 
--- An incremental build rebuilds, from rpt_product_sales_daily's rows, the days that rollup
--- rebuilt (`sales_days_to_rebuild`, from the same newest day) but those it rebuilt only
--- because a customer moved: summed over every country, a move changes nothing.
-{%- set days_to_rebuild = sales_days_to_rebuild(
-    lookback_start('sales_date'), moved_customers=false
-) %}
+-- An incremental build rebuilds, from rpt_product_sales_daily's rows, the whole days that
+-- rollup rebuilt (`sales_days_to_rebuild`, from the same newest day); the slices it rebuilt
+-- because a customer moved change nothing summed over every country.
+{%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
 
 with
 

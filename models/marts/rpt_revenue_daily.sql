@@ -1,17 +1,18 @@
 {{
     config(
         materialized='incremental',
-        unique_key='revenue_date',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_slices('revenue_date', changed_products=false) }}",
         on_schema_change='fail',
     )
 }}
 
 {#- An incremental build rebuilds every day with an order line changed since the newest day
     already in the table, less the lookback window (new orders, late status changes and
-    refunds), and every day with an order of a customer who moved since (the country comes
-    from the customer; `sales_days_to_rebuild`). -#}
-{%- set days_to_rebuild = sales_days_to_rebuild(
+    refunds), and, of every day a customer who moved since ordered on, the rows of the country
+    they left and of the one they moved to (the country comes from the customer). The
+    pre-hook deletes those rows first (`sales_slices_to_rebuild`). -#}
+{%- set rebuild = sales_slices_to_rebuild(
     lookback_start('revenue_date'), changed_products=false
 ) %}
 
@@ -21,7 +22,7 @@ orders as (
 
     select * from {{ ref('fct_orders') }}
     {% if is_incremental() %}
-        where order_date in {{ days_to_rebuild }}
+        where {{ in_rebuilt_slices('order_date', 'country_code', rebuild) }}
     {% endif %}
 
 ),
