@@ -61,11 +61,14 @@ changed_customers as (
 
     union
 
+    -- the orders looked up by key: a join would read every order to find a few
     select staged_orders.customer_id
-    from payments
-    inner join staged_orders
-        on payments.order_id = staged_orders.order_id
-    where payments.updated_at >= {{ changed_since }}
+    from staged_orders
+    where {{ any_of_keys(
+        'staged_orders.order_id',
+        'select payments.order_id from payments'
+        ~ ' where payments.updated_at >= ' ~ changed_since
+    ) }}
 
     union
 

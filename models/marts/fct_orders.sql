@@ -59,11 +59,14 @@ changed_customers as (
 
     union
 
+    -- the orders looked up by key: a join would read every order to find a few
     select orders.customer_id
-    from payments
-    inner join orders
-        on payments.order_id = orders.order_id
-    where payments.updated_at >= {{ changed_since }}
+    from orders
+    where {{ any_of_keys(
+        'orders.order_id',
+        'select payments.order_id from payments'
+        ~ ' where payments.updated_at >= ' ~ changed_since
+    ) }}
 
     union
 
