@@ -36,9 +36,27 @@
     ~ ' from ' ~ this
 ).columns[0].values()[0] if existing is not none else none %}
 
-select * from {{ ref('stg_shop__customers') }}
-{%- if changed_since is not none %}
-where updated_at >= {{ dbt.string_literal(changed_since.isoformat()) }}
-{%- endif %}
+    with
+
+    customers as (
+
+        select * from {{ ref('stg_shop__customers') }}
+        {%- if changed_since is not none %}
+            where updated_at >= {{ dbt.string_literal(changed_since.isoformat()) }}
+        {%- endif %}
+
+    )
+
+    select
+        customer_id,
+        first_name,
+        last_name,
+        email,
+        country_code,
+        created_at,
+        updated_at,
+        load_id
+
+    from customers
 
 {% endsnapshot %}
