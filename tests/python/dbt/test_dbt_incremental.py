@@ -61,6 +61,12 @@ HISTORY_TEST = (
     "non_overlapping_validity_ranges_snp_shop__customers_customer_id__dbt_valid_from__dbt_valid_to"
 )
 HISTORY_WINDOW = "customer_id in (select customer_id from"
+# a row test of a model with no time of its own (payments per order), and its filter: the
+# orders with a payment in the window (`test_window_keys_in`)
+KEYS_TEST, KEYS_WINDOW = (
+    "not_null_int_payments_aggregated_to_orders_order_id",
+    "order_id = any(array(select order_id from",
+)
 # the warehouse, the newest change the first build saw, what the last build wrote
 Daily = tuple[Warehouse, datetime, dict[str, int | str]]
 
@@ -124,6 +130,7 @@ def daily(
         written: dict[str, int | str] = dict(rows_affected(warehouse))
         written[WINDOWED_TEST] = last_results(warehouse)[WINDOWED_TEST]["compiled_code"]
         written[HISTORY_TEST] = last_results(warehouse)[HISTORY_TEST]["compiled_code"]
+        written[KEYS_TEST] = last_results(warehouse)[KEYS_TEST]["compiled_code"]
         yield warehouse, first_build_saw, written
     finally:
         admin = server_connection.with_database("postgres").connect()
@@ -202,6 +209,17 @@ def test_daily_builds_test_the_recent_rows_and_a_full_refresh_every_row(
     assert WINDOW in written[WINDOWED_TEST]
     warehouse.dataops("transform", "--", "--full-refresh", "--select", WINDOWED_TEST)
     assert WINDOW not in last_results(warehouse)[WINDOWED_TEST]["compiled_code"]
+
+
+def test_daily_builds_test_the_orders_with_a_recent_payment(daily: Daily) -> None:
+    warehouse, _, written = daily
+    compiled = written[KEYS_TEST]
+    assert KEYS_WINDOW in compiled
+    # the rows the test read: some orders, not every order
+    rows_read = compiled[compiled.index("(select * from") : compiled.rindex(") dbt_subquery") + 1]
+    read = warehouse.scalar(f"select count(*) from {rows_read} as rows_read")
+    every = warehouse.scalar("select count(*) from intermediate.int_payments_aggregated_to_orders")
+    assert 0 < read < every, (read, every)
 
 
 def test_daily_builds_test_every_version_of_the_records_changed_recently(daily: Daily) -> None:
