@@ -15,7 +15,8 @@ fix for every break:
   `_<source>__sources.yml`, declaring that source; no sources are declared anywhere else;
 - **docs**: every model has a description, every column in its YAML has one; given dbt's
   catalog (`dbt docs generate`), every column the model really has is in its YAML;
-- **primary keys**: every model has a column tested both `unique` and `not_null`;
+- **primary keys**: every model has a column tested both `unique` and `not_null`, or tested
+  `unique` and kept non-null by a `not_null` constraint of the model's enforced contract;
 - **contracts**: every mart enforces its contract;
 - **portability**: a model's SQL holds no PostgreSQL-only syntax (`::`, `at time zone`,
   `filter (where ...)`, `generate_series`, `interval '...'`, `distinct on`, `ilike`, `->>`);
@@ -202,24 +203,47 @@ def _documentation(node: dict[str, Any], catalog_node: dict[str, Any] | None) ->
     return found
 
 
+def _enforced_not_null(node: dict[str, Any]) -> set[str]:
+    """Columns PostgreSQL keeps non-null for the model: a `not_null` constraint under an
+    enforced contract. A `not_null` test on them could never fail."""
+    if not _enforces_contract(node):
+        return set()
+    return {
+        name.lower()
+        for name, column in node.get("columns", {}).items()
+        if any(c.get("type") == "not_null" for c in column.get("constraints") or [])
+    }
+
+
 def _primary_key(node: dict[str, Any], tests: dict[str, set[str]]) -> list[Violation]:
-    if any(kinds >= PRIMARY_KEY_TESTS for kinds in tests.values()):
+    enforced = _enforced_not_null(node)
+    if any(
+        kinds | ({"not_null"} if column in enforced else set()) >= PRIMARY_KEY_TESTS
+        for column, kinds in tests.items()
+    ):
         return []
     where = _yaml_path(node) or node["original_file_path"]
     return [
         Violation(
-            where, "primary key", f"{node['name']} has no column tested both unique and not_null"
+            where,
+            "primary key",
+            f"{node['name']} has no column tested unique and kept not null (a not_null test"
+            " or, under an enforced contract, a not_null constraint)",
         )
     ]
+
+
+def _enforces_contract(node: dict[str, Any]) -> bool:
+    return bool(
+        (node.get("contract") or {}).get("enforced")
+        or (node["config"].get("contract") or {}).get("enforced")
+    )
 
 
 def _contract(node: dict[str, Any]) -> list[Violation]:
     if _layer(node) != "marts":
         return []
-    enforced = (node.get("contract") or {}).get("enforced") or (
-        node["config"].get("contract") or {}
-    ).get("enforced")
-    if enforced:
+    if _enforces_contract(node):
         return []
     return [
         Violation(

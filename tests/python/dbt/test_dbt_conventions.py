@@ -196,13 +196,28 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
         "primary key",
     ),
     (
+        # the mart's key is tested unique only: its contract's not_null constraint is the rest
+        "a mart key neither tested not_null nor constrained not null",
+        lambda project: edited(
+            project / "models" / "marts" / "_marts__models.yml",
+            "description: Primary key of the order.\n"
+            "        data_type: bigint\n"
+            "        constraints: [{type: not_null}]\n",
+            "description: Primary key of the order.\n        data_type: bigint\n",
+        ),
+        "models/marts/_marts__models.yml",
+        "primary key",
+    ),
+    (
+        # a mart whose key is tested not_null: without the contract a constrained key would
+        # break the primary-key rule too
         "a mart without an enforced contract",
         lambda project: edited(
-            project / "models" / "marts" / "rpt_kpis_daily.sql",
+            project / "models" / "marts" / "observability" / "rpt_data_health_runs.sql",
             "with\n",
             "{{ config(contract={'enforced': false}) }}\n\nwith\n",
         ),
-        "models/marts/rpt_kpis_daily.sql",
+        "models/marts/observability/rpt_data_health_runs.sql",
         "contracts",
     ),
     (

@@ -9,6 +9,7 @@ stop dbt before it writes anything, which the contract test checks).
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from pathlib import Path
@@ -106,6 +107,28 @@ def test_stale_sources_fail_the_freshness_check_by_name(built_warehouse: Warehou
     stale = set(last.removeprefix("error: source freshness failed: ").split(", "))
     assert stale == {"landing.marketing_spend", "landing.web_sessions"}
     assert "ERROR STALE freshness of landing.web_sessions" in result.stdout
+
+
+def test_production_builds_leave_unit_tests_to_ci_where_every_one_passes(
+    built_warehouse: Warehouse, project_copy: Path
+) -> None:
+    # the pipeline's build ran models and data tests and no unit test (their inputs are fixed,
+    # so a production run has nothing new for them: dbt's advice)
+    kinds = dict(
+        built_warehouse.rows(
+            "select resource_type, count(*) from observability.dbt_nodes"
+            " where command = 'build' group by resource_type"
+        )
+    )
+    assert kinds.get("model") and kinds.get("test"), kinds
+    assert "unit_test" not in kinds, kinds
+    # where they run (CI, or `dataops dbt test --select test_type:unit`), all of them pass
+    result = dbt(built_warehouse, project_copy, "test", "--select", "test_type:unit")
+    assert result.returncode == 0, result.stdout[-3000:]
+    manifest = json.loads((project_copy / "target" / "manifest.json").read_text())
+    expected = {unit_test["name"] for unit_test in manifest["unit_tests"].values()}
+    assert len(expected) >= 5, expected
+    assert run_results(project_copy) == dict.fromkeys(expected, "pass")
 
 
 def test_a_unit_test_fails_when_its_calculation_breaks(
