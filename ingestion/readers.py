@@ -5,8 +5,8 @@ declared columns (cast to the declared types, key columns present), and the reco
 not, as `_rejected_rows` records with their line or row number, raw text and error. Nothing
 is dropped silently and memory stays bounded: CSV is cut into blocks at line ends and parsed
 by Arrow (a clean block straight into its declared types, a block with a bad line as bytes
-and then cast, to find each bad line), Parquet is read one record batch at a time, JSON Lines and Excel a chunk of records
-at a time.
+and then cast, to find each bad line), Parquet is read one record batch at a time, JSON Lines
+and Excel a chunk of records at a time.
 
 Columns a file has beyond the declared ones are kept, so schema drift evolves into raw: as
 text from CSV, with the type the format carries otherwise.
@@ -295,7 +295,9 @@ def read_csv(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch
         yield _csv_block(header, names, first_line, block, table, origin)
 
 
-def _typed_block(header: bytes, names: list[str], block: bytes, table: FileTable) -> pa.Table | None:
+def _typed_block(
+    header: bytes, names: list[str], block: bytes, table: FileTable
+) -> pa.Table | None:
     """The block parsed by Arrow straight into the declared types (undeclared columns as
     text), on every core; None when any line would be rejected: a wrong number of fields, bad
     UTF-8 or a value that is not of its column's type. Such a block takes the careful path,
