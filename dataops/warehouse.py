@@ -234,9 +234,10 @@ class EmbeddedPostgres:
     """
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.data = root / "data"
-        self.password_file = root / "password"
+        # absolute: the server's programs run from `/`, where a relative folder is not ours
+        self.root = root.absolute()
+        self.data = self.root / "data"
+        self.password_file = self.root / "password"
         self.log_file = self.data / "server.log"
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -90,3 +90,19 @@ def test_embedded_server_refuses_a_wrong_password(
             wrong.connect()
     finally:
         server.stop()
+
+
+def test_embedded_server_in_a_relative_folder_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATAOPS_PG_PORT", str(free_port()))
+    monkeypatch.chdir(tmp_path)
+    server = EmbeddedPostgres(Path("relative") / "pg")
+    try:
+        server.start()
+        with server.connection().connect() as connection, connection.cursor() as cursor:
+            cursor.execute("select 1")
+            assert cursor.fetchone() == (1,)
+        assert (tmp_path / "relative" / "pg" / "data" / "PG_VERSION").exists()
+    finally:
+        server.stop()
