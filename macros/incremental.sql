@@ -193,12 +193,18 @@
         and later_versions.{{ column }} is distinct from earlier_versions.{{ column }}
 {%- endmacro %}
 
-{#- A post-hook: `analyze` the model's table when it has no statistics yet (a table a full
-    build has just created), so the queries after it plan well from the first one. After an
-    incremental build the table keeps the statistics it had, which its rebuilt days barely
-    change; autovacuum refreshes them once enough rows changed, instead of every build
-    reading the whole table again. -#}
+{#- A post-hook of every table, incremental model and snapshot (`dbt_project.yml`): `analyze`
+    its table when it has no statistics yet (a table a full build has just created), so the
+    tests and models after it plan well from the first query, instead of with PostgreSQL's
+    default guesses until autovacuum comes round (a window of recent rows guessed at a third
+    of the table is read by a scan of all of it). After an incremental build the table keeps
+    the statistics it had, which its rebuilt rows barely change; autovacuum refreshes them
+    once enough rows changed, instead of every build reading the whole table again. Nothing
+    for a view. -#}
 {% macro analyze_when_new() -%}
+    {%- if config.get('materialized') not in ('table', 'incremental', 'snapshot') -%}
+        {{ return('') }}
+    {%- endif -%}
     do $analyze$
     begin
         if not exists (
