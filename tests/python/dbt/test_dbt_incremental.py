@@ -19,6 +19,7 @@ import pytest
 from psycopg2 import sql
 from support import Warehouse
 
+from dataops.paths import dbt_target_dir
 from dataops.warehouse import Connection, ensure_database
 
 # the first run's history is longer than the 30 days over which an order changes status, so
@@ -283,3 +284,14 @@ def test_snapshots_keep_one_current_version_and_a_gapless_history(
         )
         == 0
     )
+
+
+def test_daily_builds_log_no_dbt_warnings(daily: Daily) -> None:
+    """dbt's warnings are for someone to act on: the daily builds (with their snapshots taken
+    again over existing tables) leave none in dbt's log."""
+    warehouse, _, _ = daily
+    log = dbt_target_dir(warehouse.state_dir).parent / "logs" / "dbt.log"
+    text = log.read_text(errors="replace")
+    assert "snp_shop__customers" in text
+    warnings = [line for line in text.splitlines() if "[warn ]" in line]
+    assert warnings == []
