@@ -326,3 +326,41 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
         "select count(*) from information_schema.columns where table_schema like 'raw\\_%'"
         " and column_name like '%\\_\\_v\\_%'",
     ) == [(0,)]
+
+
+def test_a_file_of_many_row_groups_loads_every_row_once(
+    fresh_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """dlt's Parquet load job copies a load file row group by row group (so memory does not
+    grow with the file; `make bench` measures that, as B1m): with row groups of 500 rows, a
+    5,000-row drop arrives whole, each row once, in one load."""
+    from bench.ingest import sessions, write_csv
+
+    w = fresh_warehouse
+    write_csv(sessions(5_000), tmp_path / "landing" / "web_sessions" / "big.csv")
+    w.dataops(
+        "ingest",
+        "landing",
+        SOURCES__LANDING__BUCKET_URL=(tmp_path / "landing").as_uri(),
+        DATA_WRITER__ROW_GROUP_SIZE="500",
+    )
+    assert raw_keys(w, "raw_landing.web_sessions", "session_id") == set(range(1, 5_001))
+    assert w.rows(
+        "select count(*), count(distinct _dlt_load_id) from raw_landing.web_sessions"
+    ) == [(5_000, 1)]
+
+
+def test_the_row_group_switch_is_set_and_its_loss_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dlt.destinations.impl.postgres.postgres import PostgresParquetCopyJob
+
+    from ingestion.registry import copy_parquet_by_row_group
+
+    monkeypatch.setattr(PostgresParquetCopyJob, "_ingest_per_rowgroup", False)
+    copy_parquet_by_row_group()
+    assert PostgresParquetCopyJob._ingest_per_rowgroup is True
+    monkeypatch.delattr(PostgresParquetCopyJob, "_ingest_per_rowgroup")
+    monkeypatch.delattr("dlt.destinations._adbc_jobs.AdbcParquetCopyJob._ingest_per_rowgroup")
+    with pytest.raises(RuntimeError, match="_ingest_per_rowgroup"):
+        copy_parquet_by_row_group()
