@@ -31,9 +31,9 @@ DEFAULT_DEMO_ORDERS = 20_000
 
 DESCRIPTIONS = {
     "B1": "file load ÷ psql \\copy of the same rows (unindexed table)",
-    "B1.csv": "1M-row CSV file load ÷ psql \\copy",
-    "B1.parquet": "1M-row Parquet file load ÷ psql \\copy",
-    "B1m": "5M-row CSV file load: peak memory (target in MiB)",
+    "B1.csv": "{rows}-row CSV file load ÷ psql \\copy",
+    "B1.parquet": "{rows}-row Parquet file load ÷ psql \\copy",
+    "B1m": "{rows}-row CSV file load: peak memory (target in MiB)",
     "B2": "API path ÷ psql \\copy of the same rows",
     "B3": "full dbt build ÷ the same compiled SQL through psql",
     "B4": "incremental build after one new demo day ÷ full refresh",
@@ -191,6 +191,15 @@ def met(entry: dict) -> str:
     return "yes" if all(checks) else "NO"
 
 
+def rows_label(entry: dict) -> str:
+    """A figure's rows as the table names them: 1M, 50M, 2,000 (the files scale with
+    `--scale`)."""
+    rows = entry.get("rows")
+    if rows is None:
+        return "?"
+    return f"{rows // 1_000_000}M" if rows >= 1_000_000 and rows % 1_000_000 == 0 else f"{rows:,}"
+
+
 def markdown(results: dict) -> str:
     def cell(value: object) -> str:
         return (
@@ -213,7 +222,7 @@ def markdown(results: dict) -> str:
         extra = f" (p95 {entry['p95_ms']} ms)" if "p95_ms" in entry else ""
         if "lint_s" in entry:
             extra += f" (commit-time lint {entry['lint_s']} s, target ≤ {entry['lint_target_s']} s)"
-        description = DESCRIPTIONS.get(figure_id, "") + extra
+        description = DESCRIPTIONS.get(figure_id, "").format(rows=rows_label(entry)) + extra
         lines.append(
             f"| {figure_id} | {description} | {cell(entry.get('ratio'))} "
             f"| {cell(target)} | {met(entry)} | {cell(entry.get('value_s'))} "

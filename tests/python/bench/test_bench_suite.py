@@ -77,3 +77,23 @@ def test_the_table_says_when_a_target_is_missed() -> None:
         }
     )
     assert "| B3 |" in table and "| NO |" in table
+
+
+def test_the_table_names_the_rows_the_files_had() -> None:
+    entry = {"ratio": 2.0, "target": 1.5, "value_s": 2.0, "anchor_s": 1.0, "peak_mib": 1.0}
+    table = markdown(
+        {
+            "scale_orders": 10_000_000,
+            "measured_at": "now",
+            "machine": {"cpus": 2},
+            "figures": {
+                "B1.csv": {**entry, "rows": 10_000_000},
+                "B1m": {**entry, "rows": 50_000_000},
+                "B1.parquet": {**entry, "rows": 2_000},
+            },
+            "stages": {},
+        }
+    )
+    assert "| 10M-row CSV file load" in table
+    assert "| 50M-row CSV file load: peak memory" in table
+    assert "| 2,000-row Parquet file load" in table
