@@ -24,7 +24,6 @@ from typing import Any
 import dlt
 from dlt.common.schema.exceptions import DataValidationError
 from dlt.common.schema.utils import is_nested_table
-from dlt.destinations.impl.postgres.postgres import PostgresParquetCopyJob
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dataops.errors import DataOpsError
@@ -32,6 +31,7 @@ from dataops.paths import state_dir
 from dataops.warehouse import Connection
 from ingestion.ecb import ecb_source
 from ingestion.landing import landing_source
+from ingestion.parquet_copy import stream_parquet_copies
 from ingestion.quarantine import REJECTED_TABLE
 from ingestion.shop import shop_source
 
@@ -67,23 +67,8 @@ class TooManyRejects(IngestionFailed):
     """The run loaded, but rejected more of its records than the source allows."""
 
 
-def copy_parquet_by_row_group() -> None:
-    """Make dlt's Parquet-to-PostgreSQL job (ADBC) copy a load file one row group at a time,
-    in the one transaction it commits at the end, instead of as one stream: the ADBC driver
-    holds a whole stream in memory before it is sent, so a 10M-row file peaked at 1.2 GiB in
-    the load step and a 50M-row one at 5.3 GiB, and row group by row group at 0.2 GiB, as
-    fast. dlt has the switch as a class attribute; if a new dlt drops it, this says so
-    rather than loading with memory that grows with the file."""
-    if not hasattr(PostgresParquetCopyJob, "_ingest_per_rowgroup"):
-        raise RuntimeError(
-            "dlt's PostgresParquetCopyJob has no `_ingest_per_rowgroup` any more: see"
-            " copy_parquet_by_row_group in ingestion/registry.py"
-        )
-    PostgresParquetCopyJob._ingest_per_rowgroup = True
-
-
 def make_pipeline(source: Source, conn: Connection) -> dlt.Pipeline:
-    copy_parquet_by_row_group()
+    stream_parquet_copies()
     return dlt.pipeline(
         pipeline_name=source.name,
         destination=dlt.destinations.postgres(credentials=conn.url()),

@@ -331,9 +331,9 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
 def test_a_file_of_many_row_groups_loads_every_row_once(
     fresh_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    """dlt's Parquet load job copies a load file row group by row group (so memory does not
-    grow with the file; `make bench` measures that, as B1m): with row groups of 500 rows, a
-    5,000-row drop arrives whole, each row once, in one load."""
+    """A Parquet load file goes to PostgreSQL as a stream of batches (ingestion/parquet_copy.py,
+    so memory does not grow with the file; `make bench` measures that, as B1m): written in row
+    groups of 500 rows, a 5,000-row drop arrives whole, each row once, in one load."""
     from bench.ingest import sessions, write_csv
 
     w = fresh_warehouse
@@ -350,17 +350,18 @@ def test_a_file_of_many_row_groups_loads_every_row_once(
     ) == [(5_000, 1)]
 
 
-def test_the_row_group_switch_is_set_and_its_loss_is_named(
+def test_parquet_load_files_are_copied_as_a_stream_and_a_changed_dlt_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from dlt.destinations.impl.postgres.postgres import PostgresParquetCopyJob
+    from dlt.destinations.impl.postgres import postgres as dlt_postgres
 
-    from ingestion.registry import copy_parquet_by_row_group
+    from ingestion.parquet_copy import StreamedParquetCopyJob, stream_parquet_copies
 
-    monkeypatch.setattr(PostgresParquetCopyJob, "_ingest_per_rowgroup", False)
-    copy_parquet_by_row_group()
-    assert PostgresParquetCopyJob._ingest_per_rowgroup is True
-    monkeypatch.delattr(PostgresParquetCopyJob, "_ingest_per_rowgroup")
-    monkeypatch.delattr("dlt.destinations._adbc_jobs.AdbcParquetCopyJob._ingest_per_rowgroup")
-    with pytest.raises(RuntimeError, match="_ingest_per_rowgroup"):
-        copy_parquet_by_row_group()
+    original = dlt_postgres.PostgresParquetCopyJob
+    # a dlt whose job lacks what the streamed job builds on
+    monkeypatch.setattr(dlt_postgres, "PostgresParquetCopyJob", type("OtherJob", (), {}))
+    with pytest.raises(RuntimeError, match="adapt StreamedParquetCopyJob"):
+        stream_parquet_copies()
+    monkeypatch.setattr(dlt_postgres, "PostgresParquetCopyJob", original)
+    stream_parquet_copies()
+    assert dlt_postgres.PostgresParquetCopyJob is StreamedParquetCopyJob
