@@ -4,9 +4,10 @@ dlt's own job hands the ADBC driver a Python generator of batches, and the drive
 object that is not an Arrow stream into one table in memory first, so the load step held the
 whole file: 1.3 GiB for a 10M-row landing file, 5.4 GiB for a 50M-row one, 3 GiB for the Shop
 API's 30M records. dlt's other mode, one COPY per row group, keeps memory down but took 15-20 %
-longer. This job gives the driver an Arrow stream (`RecordBatchReader`) over the file, read a
-batch at a time: one COPY, memory of a few batches (~0.4 GiB for the 50M-row file), in the
-one transaction dlt's job commits.
+longer. This job gives the driver an Arrow stream (`RecordBatchReader`) that decodes the file a
+row group at a time: one COPY, memory of about one row group (the 50M-row file's load step
+peaked at 0.4 GiB), in the one transaction dlt's job commits. (A stream over
+`ParquetFile.iter_batches` grew again, to 1.4 GiB for that file.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ class StreamedParquetCopyJob(dlt_postgres.PostgresParquetCopyJob):
 
     def run(self) -> None:
         parquet = pq.ParquetFile(self._file_path)
-        stream = pa.RecordBatchReader.from_batches(parquet.schema_arrow, parquet.iter_batches())
+        batches = (
+            batch
+            for group in range(parquet.num_row_groups)
+            for batch in parquet.read_row_group(group).to_batches()
+        )
+        stream = pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches)
         catalog, schema = self._set_catalog_and_schema()
         target = {"catalog_name": catalog, "db_schema_name": schema}
         with self._connect() as connection, connection.cursor() as cursor:
