@@ -21,19 +21,21 @@ class StreamedParquetCopyJob(dlt_postgres.PostgresParquetCopyJob):
     """dlt's Parquet copy job for PostgreSQL, reading the file as a stream."""
 
     def run(self) -> None:
-        parquet = pq.ParquetFile(self._file_path)
-        batches = (
-            batch
-            for group in range(parquet.num_row_groups)
-            for batch in parquet.read_row_group(group).to_batches()
-        )
-        stream = pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches)
         catalog, schema = self._set_catalog_and_schema()
         target = {"catalog_name": catalog, "db_schema_name": schema}
-        with self._connect() as connection, connection.cursor() as cursor:
+        with (
+            pq.ParquetFile(self._file_path) as parquet,
+            self._connect() as connection,
+            connection.cursor() as cursor,
+        ):
+            batches = (
+                batch
+                for group in range(parquet.num_row_groups)
+                for batch in parquet.read_row_group(group).to_batches()
+            )
             cursor.adbc_ingest(
                 self.load_table_name,
-                stream,
+                pa.RecordBatchReader.from_batches(parquet.schema_arrow, batches),
                 mode="append",
                 **{name: value for name, value in target.items() if value is not None},
             )
