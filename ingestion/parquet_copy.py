@@ -46,9 +46,8 @@ def stream_parquet_copies() -> None:
     """Make dlt's PostgreSQL client create `StreamedParquetCopyJob`s (it looks the job class up
     in its module on every Parquet file). If a new dlt moves the pieces this relies on, the
     error says where to look rather than loading with memory that grows with the file."""
-    base = getattr(dlt_postgres, "PostgresParquetCopyJob", None)
     needed = ("_set_catalog_and_schema", "_connect", "load_table_name")
-    if base is None or not all(hasattr(base, name) for name in needed):
+    if not all(hasattr(dlt_postgres.PostgresParquetCopyJob, name) for name in needed):
         raise RuntimeError(
             "dlt's PostgresParquetCopyJob is not what ingestion/parquet_copy.py expects"
             f" (a class with {', '.join(needed)}): adapt StreamedParquetCopyJob to this dlt"
