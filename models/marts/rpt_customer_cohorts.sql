@@ -1,3 +1,18 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_rebuilt_cohorts() }}",
+        on_schema_change='fail',
+    )
+}}
+
+{#- An incremental build rebuilds every cohort's months from that of the oldest order changed
+    since the newest change already counted, less the lookback window, and every month of the
+    older cohorts whose customers changed since (moves, late records); the pre-hook deletes
+    those rows first (see `cohorts_to_rebuild`). The rest of the table stays as it was. -#}
+{%- set rebuild = cohorts_to_rebuild(lookback_start('updated_at')) %}
+
 with
 
 cohorts as (
@@ -12,18 +27,11 @@ customers as (
 
 ),
 
-orders as (
+-- not materialized: an incremental build reads it twice, by month and by customer, each by
+-- an index
+orders as not materialized (
 
     select * from {{ ref('fct_orders') }}
-
-),
-
-months as (
-
-    {{ month_spine(
-        "(select min(cohort_month) from " ~ ref('int_customers_assigned_to_cohorts') ~ ")",
-        "(select max(order_date) from " ~ ref('fct_orders') ~ ")"
-    ) }}
 
 ),
 
@@ -39,6 +47,42 @@ customer_cohorts as (
 
     left join customers
         on cohorts.customer_id = customers.customer_id
+
+),
+
+-- the orders a rebuild counts: those of the months it rebuilds for every cohort, and the
+-- older ones of the customers of the cohorts it rebuilds whole
+orders_in_scope as (
+
+    select * from orders
+    {% if is_incremental() %}
+        where order_date >= {{ rebuild.from_month }}
+
+        union all
+
+        select * from orders
+        where
+            coalesce(order_date < {{ rebuild.from_month }}, true)
+            and customer_id in (
+                select customer_cohorts.customer_id
+                from customer_cohorts
+                where
+                    (
+                        customer_cohorts.cohort_month,
+                        customer_cohorts.country_code,
+                        customer_cohorts.first_channel
+                    ) in {{ rebuild.cohorts }}
+            )
+    {% endif %}
+
+),
+
+months as (
+
+    {{ month_spine(
+        "(select min(cohort_month) from " ~ ref('int_customers_assigned_to_cohorts') ~ ")",
+        "(select max(order_date) from " ~ ref('fct_orders') ~ ")"
+    ) }}
 
 ),
 
@@ -62,9 +106,10 @@ customer_months as (
     select
         customer_id,
         {{ month_start('order_date') }} as activity_month,
-        sum(net_revenue_eur) as net_revenue_eur
+        sum(net_revenue_eur) as net_revenue_eur,
+        max(updated_at) as updated_at
 
-    from orders
+    from orders_in_scope
 
     group by 1, 2
 
@@ -78,7 +123,8 @@ activity_per_cohort as (
         customer_cohorts.first_channel,
         customer_months.activity_month,
         count(*) as active_customers,
-        sum(customer_months.net_revenue_eur) as net_revenue_eur
+        sum(customer_months.net_revenue_eur) as net_revenue_eur,
+        max(customer_months.updated_at) as updated_at
 
     from customer_months
 
@@ -104,6 +150,12 @@ cohort_months as (
     inner join months
         on cohort_sizes.cohort_month <= months.month_start
 
+    where {{ in_rebuilt_cohorts(
+        rebuild,
+        'months.month_start',
+        'cohort_sizes.cohort_month, cohort_sizes.country_code, cohort_sizes.first_channel'
+    ) }}
+
 ),
 
 final as (
@@ -125,7 +177,8 @@ final as (
             as numeric(7, 4)
         ) as retention_rate,
         cast(coalesce(activity_per_cohort.net_revenue_eur, 0) as numeric(14, 2))
-            as net_revenue_eur
+            as net_revenue_eur,
+        activity_per_cohort.updated_at
 
     from cohort_months
 
