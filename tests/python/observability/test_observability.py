@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from support import Warehouse, duplicate_customer, stale_ecb
@@ -215,31 +216,24 @@ def test_the_history_tables_are_checked_once_per_process_and_database(
 
 
 def test_history_rows_are_appended_typed_and_a_stray_key_writes_nothing(
-    server_connection: Connection,
+    server_connection: Connection, tmp_path: Path
 ) -> None:
     with throwaway_database(server_connection, "test") as db:
+        w = Warehouse(db, tmp_path)
         started = "2026-01-02T03:04:05.678Z"  # as dbt's run_results.json gives times
         row = {"run_id": "r1", "command": "transform", "status": "success", "started_at": started}
         observability.load(db, "pipeline_runs", [row, {**row, "run_id": "r2", "error": "x"}])
         observability.load(db, "pipeline_runs", [])
-        connection = db.connect()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "select run_id, error, extract(epoch from started_at), _dlt_id"
-                    " from observability.pipeline_runs order by run_id"
-                )
-                rows = cursor.fetchall()
-            assert [(r[0], r[1], float(r[2])) for r in rows] == [
-                ("r1", None, 1767323045.678),
-                ("r2", "x", 1767323045.678),
-            ]
-            assert len({r[3] for r in rows}) == 2 and all(len(r[3]) == 32 for r in rows)
-            # a key the table has no column for is refused before anything is written
-            with pytest.raises(ValueError, match="pipeline_runs has no column comand"):
-                observability.load(db, "pipeline_runs", [row, {"run_id": "r3", "comand": "x"}])
-            with connection.cursor() as cursor:
-                cursor.execute("select count(*) from observability.pipeline_runs")
-                assert cursor.fetchone()[0] == 2
-        finally:
-            connection.close()
+        rows = w.rows(
+            "select run_id, error, extract(epoch from started_at), _dlt_id"
+            " from observability.pipeline_runs order by run_id"
+        )
+        assert [(r[0], r[1], float(r[2])) for r in rows] == [
+            ("r1", None, 1767323045.678),
+            ("r2", "x", 1767323045.678),
+        ]
+        assert len({r[3] for r in rows}) == 2 and all(len(r[3]) == 32 for r in rows)
+        # a key the table has no column for is refused before anything is written
+        with pytest.raises(ValueError, match="pipeline_runs has no column comand"):
+            observability.load(db, "pipeline_runs", [row, {"run_id": "r3", "comand": "x"}])
+        assert w.scalar("select count(*) from observability.pipeline_runs") == 2
