@@ -98,9 +98,7 @@
     month and of their cohort (cohort month, country, first channel): their month is rebuilt
     for every cohort, or their cohort in every month. `true` in a full build. -#}
 {% macro in_rebuilt_cohorts(
-    rebuild,
-    month='activity_month',
-    cohort='cohort_month, country_code, first_channel'
+    rebuild, month, cohort='cohort_month, country_code, first_channel'
 ) -%}
     {%- if rebuild is none -%}
         {{ return('true') }}
