@@ -82,8 +82,17 @@ def _copied(state: Path, pr: str) -> list[dict]:
     return json.loads(build.read_text()).get("copied", []) if build.exists() else []
 
 
-def run(workdir: Path, conn: Connection) -> dict:
-    """{"B5": ...}: slim ÷ full build seconds, with the commit-time lint seconds beside them."""
+def run(
+    workdir: Path,
+    conn: Connection,
+    full: Measurement | None = None,
+    full_models: int | None = None,
+) -> dict:
+    """{"B5": ...}: slim ÷ full build seconds, with the commit-time lint seconds beside them.
+
+    With `full` (and `full_models`, the models it built), the anchor is that build, the suite's
+    first full build of production, instead of a full build in a pull request schema: at 10M
+    orders that is ~20 minutes and a second copy of every mart on disk."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     project = copy_project(workdir / "project")
@@ -93,8 +102,11 @@ def run(workdir: Path, conn: Connection) -> dict:
         # production's manifest: a parse of main, as slim CI's fallback would make it
         _dataops(project, env, "ci", "state", "--pr", "bench_prod", "--base", "main")
         prod_state = state / "ci" / "pr_bench_prod" / "prod-state"
-        settle(conn)
-        full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
+        anchor_is_build = full is not None
+        if full is None:
+            settle(conn)
+            full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
+            full_models = _models_built(state, "bench_full")
 
         model = project / CHANGED_MODEL
         model.write_text("-- reviewed: one row per customer\n" + model.read_text())
@@ -109,13 +121,16 @@ def run(workdir: Path, conn: Connection) -> dict:
         )
         extra = {
             "models_slim": _models_built(state, "bench_slim"),
-            "models_full": _models_built(state, "bench_full"),
+            "models_full": full_models,
             "models_copied": len(_copied(state, "bench_slim")),
             "copy_s": round(sum(copy["seconds"] for copy in _copied(state, "bench_slim")), 3),
             "lint_s": round(lint.seconds, 3),
             "lint_target_s": LINT_TARGET_S,
         }
-        return {"B5": figure(slim, full, TARGET, **extra)}
+        result = figure(slim, full, TARGET, **extra)
+        if anchor_is_build:
+            result["anchor"] = "the suite's first full build"
+        return {"B5": result}
     finally:
         for pr in ("bench_full", "bench_slim"):
             subprocess.run(

@@ -30,6 +30,14 @@ def _artifacts(w: BenchWarehouse) -> tuple[list[dict], dict]:
     return results, manifest
 
 
+def models_built(w: BenchWarehouse) -> int:
+    """The models the warehouse's last dbt command built."""
+    results, _ = _artifacts(w)
+    return sum(
+        1 for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"
+    )
+
+
 PLAIN_SCHEMA = "bench_plain_sql"
 
 
