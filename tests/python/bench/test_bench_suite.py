@@ -97,3 +97,34 @@ def test_the_table_names_the_rows_the_files_had() -> None:
     assert "| 10M-row CSV file load" in table
     assert "| 50M-row CSV file load: peak memory" in table
     assert "| 2,000-row Parquet file load" in table
+
+
+def test_anchors_from_build_measure_b4_and_b5_against_the_first_full_build(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    out = tmp_path_factory.mktemp("bench-anchors-out")
+    work = tmp_path_factory.mktemp("bench-anchors-work")
+    completed = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.run", "--scale", "2000", "--only", "B4,B5"),
+            *("--anchors-from-build", "--output", str(out), "--workdir", str(work)),
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads((out / "latest.json").read_text())
+    build_s = results["stages"]["dbt_build"]["seconds"]
+    assert set(results["figures"]) == {"B4", "B5"}
+    for figure_id in ("B4", "B5"):
+        entry = results["figures"][figure_id]
+        assert entry["anchor"] == "the suite's first full build", figure_id
+        assert entry["anchor_s"] == build_s, figure_id
+        assert entry["ratio"] == round(entry["value_s"] / build_s, 3), figure_id
+    b5 = results["figures"]["B5"]
+    assert 0 < b5["models_slim"] < b5["models_full"]
+    assert not (work / "ci" / "state" / "ci" / "pr_bench_full").exists()  # no second full build
+    assert "(anchor: the suite's first full build)" in (out / "latest.md").read_text()
