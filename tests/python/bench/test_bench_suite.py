@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,23 +14,14 @@ from bench.run import DESCRIPTIONS, markdown, met
 from dataops.paths import REPO_ROOT
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def run_suite(tmp_path_factory: pytest.TempPathFactory, *options: str) -> tuple[dict, str, Path]:
+    """Run the suite at 2,000 orders with `options`: its JSON, its markdown and its workdir."""
     out = tmp_path_factory.mktemp("bench-out")
     work = tmp_path_factory.mktemp("bench-work")
     completed = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--scale",
-            "2000",
-            "--demo-orders",
-            "2000",
-            "--output",
-            str(out),
-            "--workdir",
-            str(work),
+            *(sys.executable, "-m", "bench.run", "--scale", "2000", *options),
+            *("--output", str(out), "--workdir", str(work)),
         ],
         cwd=REPO_ROOT,
         env={**os.environ},
@@ -38,8 +30,14 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
         timeout=1800,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert (out / "latest.md").read_text() in completed.stdout
-    return json.loads((out / "latest.json").read_text())
+    table = (out / "latest.md").read_text()
+    assert table in completed.stdout
+    return json.loads((out / "latest.json").read_text()), table, work
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_suite(tmp_path_factory, "--demo-orders", "2000")[0]
 
 
 def test_every_figure_is_measured(results: dict) -> None:
@@ -102,21 +100,7 @@ def test_the_table_names_the_rows_the_files_had() -> None:
 def test_anchors_from_build_measure_b4_and_b5_against_the_first_full_build(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    out = tmp_path_factory.mktemp("bench-anchors-out")
-    work = tmp_path_factory.mktemp("bench-anchors-work")
-    completed = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.run", "--scale", "2000", "--only", "B4,B5"),
-            *("--anchors-from-build", "--output", str(out), "--workdir", str(work)),
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    results = json.loads((out / "latest.json").read_text())
+    results, table, work = run_suite(tmp_path_factory, "--only", "B4,B5", "--anchors-from-build")
     build_s = results["stages"]["dbt_build"]["seconds"]
     assert set(results["figures"]) == {"B4", "B5"}
     for figure_id in ("B4", "B5"):
@@ -127,4 +111,4 @@ def test_anchors_from_build_measure_b4_and_b5_against_the_first_full_build(
     b5 = results["figures"]["B5"]
     assert 0 < b5["models_slim"] < b5["models_full"]
     assert not (work / "ci" / "state" / "ci" / "pr_bench_full").exists()  # no second full build
-    assert "(anchor: the suite's first full build)" in (out / "latest.md").read_text()
+    assert "(anchor: the suite's first full build)" in table
