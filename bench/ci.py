@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import BIN, Measurement, figure, measure, settle
+from bench.common import BIN, FIRST_BUILD_ANCHOR, Measurement, figure, measure, models_built, settle
 from dataops.paths import REPO_ROOT
 from dataops.warehouse import Connection
 
@@ -67,15 +67,6 @@ def _dataops(project: Path, env: dict[str, str], *args: str) -> Measurement:
     return measure(["sh", "-c", _IN_DIRECTORY, str(project), *command], env)
 
 
-def _models_built(state: Path, pr: str) -> int:
-    results = state / "ci" / f"pr_{pr}" / "target" / "run_results.json"
-    return sum(
-        1
-        for result in json.loads(results.read_text())["results"]
-        if result["unique_id"].startswith("model.") and result["status"] == "success"
-    )
-
-
 def _copied(state: Path, pr: str) -> list[dict]:
     """The incremental models slim CI copied from production before building them."""
     build = state / "ci" / f"pr_{pr}" / "build.json"
@@ -106,7 +97,7 @@ def run(
         if full is None:
             settle(conn)
             full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
-            full_models = _models_built(state, "bench_full")
+            full_models = models_built(state / "ci" / "pr_bench_full" / "target")
 
         model = project / CHANGED_MODEL
         model.write_text("-- reviewed: one row per customer\n" + model.read_text())
@@ -120,7 +111,7 @@ def run(
             env,
         )
         extra = {
-            "models_slim": _models_built(state, "bench_slim"),
+            "models_slim": models_built(state / "ci" / "pr_bench_slim" / "target"),
             "models_full": full_models,
             "models_copied": len(_copied(state, "bench_slim")),
             "copy_s": round(sum(copy["seconds"] for copy in _copied(state, "bench_slim")), 3),
@@ -129,7 +120,7 @@ def run(
         }
         result = figure(slim, full, TARGET, **extra)
         if anchor_is_build:
-            result["anchor"] = "the suite's first full build"
+            result["anchor"] = FIRST_BUILD_ANCHOR
         return {"B5": result}
     finally:
         for pr in ("bench_full", "bench_slim"):

@@ -145,5 +145,18 @@ def figure(
     }
 
 
+# What a figure's JSON entry and table row name as its anchor when it is the suite's first full
+# build rather than a build of its own (`--anchors-from-build`)
+FIRST_BUILD_ANCHOR = "the suite's first full build"
+
+
+def models_built(target_dir: Path) -> int:
+    """The models the last dbt command whose artifacts are in `target_dir` built."""
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    return sum(
+        1 for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"
+    )
+
+
 def now() -> float:
     return time.perf_counter()

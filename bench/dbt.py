@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.common import BenchWarehouse, Measurement, figure, psql_file
+from bench.common import FIRST_BUILD_ANCHOR, BenchWarehouse, Measurement, figure, psql_file
 from dataops.paths import dbt_target_dir
 
 TARGETS = {"B3": 2.0}
@@ -28,14 +28,6 @@ def _artifacts(w: BenchWarehouse) -> tuple[list[dict], dict]:
     results = json.loads((target / "run_results.json").read_text())["results"]
     manifest = json.loads((target / "manifest.json").read_text())
     return results, manifest
-
-
-def models_built(w: BenchWarehouse) -> int:
-    """The models the warehouse's last dbt command built."""
-    results, _ = _artifacts(w)
-    return sum(
-        1 for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"
-    )
 
 
 PLAIN_SCHEMA = "bench_plain_sql"
@@ -104,5 +96,5 @@ def b4_incremental_against_full_refresh(
         full = w.dataops("transform", "--", "--full-refresh")
     result = figure(incremental, full, b4_target(orders))
     if anchor_is_build:
-        result["anchor"] = "the suite's first full build"
+        result["anchor"] = FIRST_BUILD_ANCHOR
     return result

@@ -21,13 +21,9 @@ from pathlib import Path
 
 import requests
 
-from bench.common import Measurement, bench_warehouse, now, say
-from bench.dbt import (
-    b3_build_against_plain_sql,
-    b4_incremental_against_full_refresh,
-    models_built,
-)
-from dataops.paths import REPO_ROOT
+from bench.common import Measurement, bench_warehouse, models_built, now, say
+from bench.dbt import b3_build_against_plain_sql, b4_incremental_against_full_refresh
+from dataops.paths import REPO_ROOT, dbt_target_dir
 from dataops.warehouse import free_port
 
 DEMO_DAYS = 365
@@ -146,10 +142,10 @@ def run_suite(
             record("dbt_build", build)
             if wanted("B5") and (ci_bench := optional("bench.ci")):
                 say("B5: slim CI against a full build ...")
-                if anchors_from_build:
-                    figures.update(ci_bench(workdir / "ci", w.conn, build, models_built(w)))
-                else:
-                    figures.update(ci_bench(workdir / "ci", w.conn))
+                first_build = (
+                    (build, models_built(dbt_target_dir(w.state_dir))) if anchors_from_build else ()
+                )
+                figures.update(ci_bench(workdir / "ci", w.conn, *first_build))
             if wanted("B6") and (dashboard_bench := optional("bench.dashboard")):
                 say("B6: dashboard callbacks ...")
                 figures.update(dashboard_bench(workdir / "dashboard", w.conn))
