@@ -21,9 +21,16 @@ import dash
 import plotly.io
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboards import auth, data, figures, report
+from dashboards import auth, figures, report
 from dashboards.components import FILTERS_STORE
+from dashboards.db import DataUnavailable
 from dashboards.filters import DEFAULT_DAYS, DateRange, Filters, InvalidFilters
+from dashboards.queries.shell import (
+    available_dates,
+    data_as_of,
+    filter_options,
+    latest_test_status,
+)
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
 TITLE = "Northwind Threads"
@@ -228,7 +235,7 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
             pathname if isinstance(pathname, str) else None,
             search if isinstance(search, str) else None,
             as_of if isinstance(as_of, str) else "",
-            data.latest_test_status(),
+            latest_test_status(),
         )
 
     @app.callback(
@@ -246,10 +253,10 @@ def from_link(
 ) -> dict[str, Any]:
     """Every shell output for a link: filter bounds and options, the filters, the badge."""
     try:
-        available = data.available_dates()
-        options = data.filter_options()
-        as_of = data.data_as_of()
-    except data.DataUnavailable:
+        available = available_dates()
+        options = filter_options()
+        as_of = data_as_of()
+    except DataUnavailable:
         fallback = DateRange(date.today() - timedelta(days=DEFAULT_DAYS - 1), date.today())
         filters, _notes = Filters.from_query(search, fallback)
         return {
