@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import requests
 from psycopg2 import sql
 
+from dataops.core.warehouse import WarehouseSettings
 from dataops.observability import SCHEMA
-from dataops.warehouse import Connection
 
 WEBHOOK_ENV = "DATAOPS_ALERT_WEBHOOK"
 
@@ -52,7 +52,7 @@ _FAILURES_SQL = """
 """
 
 
-def failures(conn: Connection, run_id: str) -> list[Failure]:
+def failures(conn: WarehouseSettings, run_id: str) -> list[Failure]:
     """What went wrong in a run, from its recorded history."""
     connection = conn.connect()
     try:
@@ -83,7 +83,7 @@ def message(run_id: str, new: list[Failure]) -> dict[str, str]:
     return {"text": "\n".join(lines)}
 
 
-def send(conn: Connection, run_id: str, webhook: str | None = None) -> list[Failure]:
+def send(conn: WarehouseSettings, run_id: str, webhook: str | None = None) -> list[Failure]:
     """Post the run's failures not alerted before; returns what was sent."""
     webhook = webhook or os.environ.get(WEBHOOK_ENV)
     if not webhook:

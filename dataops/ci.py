@@ -38,9 +38,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir, state_dir
-from dataops.warehouse import Connection, resolve
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, dbt_target_dir, state_dir
+from dataops.core.warehouse import WarehouseSettings, resolve
 
 # Names the workflows share with this module; tests/python/ci checks the workflows use them.
 DEPLOY_WORKFLOW = "deploy.yml"
@@ -145,7 +145,7 @@ def git(*args: str, check: bool = True, cwd: Path = REPO_ROOT) -> str:
 
 
 def dbt_env(
-    conn: Connection, *, target: str, target_path: Path, schema: str | None = None
+    conn: WarehouseSettings, *, target: str, target_path: Path, schema: str | None = None
 ) -> dict[str, str]:
     """The environment `profiles.yml` reads, for one target, with its own artifact folder.
 
@@ -305,7 +305,9 @@ def _download_deploy_artifact(dest: Path, branch: str, notes: list[str]) -> str 
     return f"the `{PROD_STATE_ARTIFACT}` artifact of deploy run {run_id} on {branch}"
 
 
-def _parse_base_in_worktree(ref: str, dest: Path, conn: Connection, notes: list[str]) -> bool:
+def _parse_base_in_worktree(
+    ref: str, dest: Path, conn: WarehouseSettings, notes: list[str]
+) -> bool:
     """`dbt parse --target prod` of the base branch, checked out in a throwaway git worktree."""
     scratch = Path(tempfile.mkdtemp(prefix="dataops-base-"))
     worktree = scratch / "project"
@@ -346,7 +348,7 @@ def resolve_state(
     given: str | None,
     base: str | None,
     prod_branch: str,
-    conn: Connection,
+    conn: WarehouseSettings,
     artifact: bool = True,
 ) -> dict:
     """Find production's manifest by the fallback chain and copy it to the workspace.
@@ -415,7 +417,7 @@ def step_state(ws: Workspace, args: argparse.Namespace) -> bool:
 # -- build ------------------------------------------------------------------------------------
 
 
-def drop_schema(conn: Connection, schema: str) -> bool:
+def drop_schema(conn: WarehouseSettings, schema: str) -> bool:
     """Drop a pull request's schema; True if it existed. Refuses any other schema."""
     from psycopg2 import sql
 
@@ -581,7 +583,11 @@ def _copy_table(cursor, source, target) -> int:
 
 
 def copy_incremental_models(
-    conn: Connection, env: dict[str, str], ws: Workspace, selected: list[dict], changed: set[str]
+    conn: WarehouseSettings,
+    env: dict[str, str],
+    ws: Workspace,
+    selected: list[dict],
+    changed: set[str],
 ) -> tuple[list[dict], list[str]]:
     """Production's tables of the incremental models this build selects but does not change,
     copied into the pull request's schema before `dbt build`: (copies, notes).

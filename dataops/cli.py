@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from dataops import ci, conventions, docs, observability
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
-from dataops.warehouse import Connection, EmbeddedPostgres, port_is_free, resolve
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
+from dataops.core.warehouse import EmbeddedPostgres, WarehouseSettings, port_is_free, resolve
 
 DEMO_TOKEN = "demo-token"  # noqa: S105 - the demo API's public token, not a secret
 
@@ -208,7 +208,7 @@ def checked_sources(requested: Sequence[str]) -> list[str]:
     return list(requested) or list(SOURCES)
 
 
-def analyze_schema(conn: Connection, schema: str) -> None:
+def analyze_schema(conn: WarehouseSettings, schema: str) -> None:
     """Refresh the planner's statistics of a raw schema right after a load.
 
     Autovacuum gets there eventually; until it does, the staging views' filter on dlt's small
@@ -230,7 +230,7 @@ def analyze_schema(conn: Connection, schema: str) -> None:
         connection.close()
 
 
-def rejected_since(conn: Connection, source: str, started: object) -> dict[str, int]:
+def rejected_since(conn: WarehouseSettings, source: str, started: object) -> dict[str, int]:
     """Rows quarantined per table by the loads of `source` completed since `started`."""
     from psycopg2 import sql
 
@@ -250,7 +250,7 @@ def rejected_since(conn: Connection, source: str, started: object) -> dict[str, 
         connection.close()
 
 
-def record_history(conn: Connection, table: str, rows: list[dict]) -> None:
+def record_history(conn: WarehouseSettings, table: str, rows: list[dict]) -> None:
     """Append to the run history; a failure to record warns but never hides the run's result."""
     try:
         observability.load(conn, table, rows)
@@ -262,7 +262,7 @@ def record_history(conn: Connection, table: str, rows: list[dict]) -> None:
 
 
 def dbt_paths() -> dict[str, str]:
-    """Artifact and log folders for dbt; see `dataops.paths.dbt_target_dir`."""
+    """Artifact and log folders for dbt; see `dataops.core.paths.dbt_target_dir`."""
     target = dbt_target_dir()
     return {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target.parent / "logs")}
 
@@ -417,7 +417,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _dashboard_connection(conn: Connection) -> Connection:
+def _dashboard_connection(conn: WarehouseSettings) -> WarehouseSettings:
     """The connection the dashboard reads with: the read-only reporter role where the project
     defines roles (`dataops.roles`), else the warehouse connection itself."""
     import importlib.util
@@ -531,7 +531,7 @@ def run_recorded(args: argparse.Namespace) -> int:
     return code
 
 
-def _alert(conn: Connection) -> None:
+def _alert(conn: WarehouseSettings) -> None:
     from dataops import alerts
 
     try:

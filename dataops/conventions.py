@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, dbt_target_dir
 
 LAYERS = ("staging", "intermediate", "marts")
 MART_PREFIXES = ("fct_", "dim_", "rpt_")

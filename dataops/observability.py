@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 SCHEMA = "observability"
 
@@ -73,7 +73,7 @@ def columns(table: str) -> list[str]:
 _ENSURED: set[tuple[str, int, str]] = set()
 
 
-def ensure_tables(conn: Connection) -> None:
+def ensure_tables(conn: WarehouseSettings) -> None:
     """Create the observability schema and its history tables if they are missing.
 
     Once per process and database: later calls for the same database do nothing.
@@ -98,7 +98,7 @@ def ensure_tables(conn: Connection) -> None:
     _ENSURED.add(key)
 
 
-def load(conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+def load(conn: WarehouseSettings, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
     """Append rows to one history table in one transaction (a no-op when there are none).
 
     A row may leave out columns (they stay null); a key that is not a column of the table is a

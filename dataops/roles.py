@@ -46,9 +46,9 @@ import psycopg2
 import yaml
 from psycopg2 import sql
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, state_dir
-from dataops.warehouse import Connection
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, state_dir
+from dataops.core.warehouse import WarehouseSettings
 
 REPORTER_STATEMENT_TIMEOUT = "5s"
 REPORTER_CONNECTION_LIMIT = 32
@@ -99,7 +99,7 @@ def role(key: str) -> Role:
 # -- passwords --------------------------------------------------------------------------------
 
 
-def role_password(conn: Connection, key: str) -> str:
+def role_password(conn: WarehouseSettings, key: str) -> str:
     """The password of a role, as every process with the owner's connection arrives at it."""
     chosen = role(key)
     configured = os.environ.get(f"DATAOPS_{chosen.key.upper()}_PASSWORD")
@@ -123,7 +123,7 @@ def _stored_password(chosen: Role) -> str:
     return path.read_text().strip()
 
 
-def role_connection(conn: Connection, key: str) -> Connection:
+def role_connection(conn: WarehouseSettings, key: str) -> WarehouseSettings:
     """The connection settings for a role, from the owner's (same server and database)."""
     chosen = role(key)
     return replace(
@@ -144,7 +144,7 @@ def registered_raw_schemas() -> list[str]:
     return [schema for name in SOURCES for schema in (f"raw_{name}", f"raw_{name}_staging")]
 
 
-def existing_raw_schemas(conn: Connection) -> list[str]:
+def existing_raw_schemas(conn: WarehouseSettings) -> list[str]:
     """The raw schemas the warehouse has now (dlt creates them on a source's first load)."""
     connection = conn.connect()
     try:
@@ -182,7 +182,7 @@ def dbt_schemas(project_dir: Path = REPO_ROOT) -> list[str]:
 # -- ensure -----------------------------------------------------------------------------------
 
 
-def ensure_roles(conn: Connection, raw_schemas: Sequence[str] | None = None) -> None:
+def ensure_roles(conn: WarehouseSettings, raw_schemas: Sequence[str] | None = None) -> None:
     """Create or update the three roles and their privileges; safe to run again at any time.
 
     The loader and the transformer are granted on `raw_schemas`, created when missing, or
@@ -214,7 +214,9 @@ def ensure_roles(conn: Connection, raw_schemas: Sequence[str] | None = None) -> 
 Statement = tuple[sql.Composable, tuple[object, ...]]
 
 
-def _statements(conn: Connection, raw: Sequence[str], built: Sequence[str]) -> list[Statement]:
+def _statements(
+    conn: WarehouseSettings, raw: Sequence[str], built: Sequence[str]
+) -> list[Statement]:
     ident = sql.Identifier
     loader, transformer, reporter = (
         ROLES["loader"].name,
@@ -305,7 +307,7 @@ def _create_role_if_missing(name: str) -> sql.Composable:
 # -- CLI ----------------------------------------------------------------------------------------
 
 
-def describe(conn: Connection, *, show_password: bool = False) -> list[str]:
+def describe(conn: WarehouseSettings, *, show_password: bool = False) -> list[str]:
     """One line per role: its name, what it may do, and how to connect as it."""
     lines = []
     for chosen in ROLES.values():
@@ -314,7 +316,7 @@ def describe(conn: Connection, *, show_password: bool = False) -> list[str]:
     return lines
 
 
-def cmd_roles(conn: Connection, *, show_password: bool = False) -> int:
+def cmd_roles(conn: WarehouseSettings, *, show_password: bool = False) -> int:
     """`dataops db roles`: ensure the roles (and every registered source's raw schemas, so a
     loader logging in on its own can start from an empty database), then say how to connect
     as each."""
