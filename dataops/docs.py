@@ -40,7 +40,8 @@ def serve(folder: Path, host: str, port: int) -> http.server.ThreadingHTTPServer
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from dataops.cli import dbt, say
+    from dataops.core.console import say
+    from dataops.pipeline import dbt
 
     if not port_is_free(args.port, args.host):
         raise DataOpsError(
