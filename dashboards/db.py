@@ -6,7 +6,7 @@ Rules this module keeps, so no request can reach beyond the marts:
   parameters; the few identifiers that vary (the marts schema, a breakdown column) come from
   allowlists (`GRAINS`, `BREAKDOWNS`, or a module's own constants) and are quoted with
   `psycopg2.sql.Identifier` by `compose`.
-- The connection comes from the project's one resolver (`dataops.warehouse`), from the
+- The connection comes from the project's one resolver (`dataops.core.warehouse`), from the
   `DATABASE_URL` the CLI hands to the server processes: the read-only reporter role when the
   project defines roles. Sessions are read-only and have a statement timeout besides.
 - Errors become `DataUnavailable`, whose message is fit for a stakeholder's screen; the
@@ -29,8 +29,8 @@ from psycopg2 import sql
 from psycopg2.pool import ThreadedConnectionPool
 
 from dashboards.filters import Filters
-from dataops.errors import DataOpsError
-from dataops.warehouse import resolve
+from dataops.core.errors import DataOpsError, first_line
+from dataops.core.warehouse import resolve
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def _pooled() -> Iterator[Any]:
         pool = _get_pool()
         connection = pool.getconn()
     except psycopg2.Error as exc:
-        log.warning("warehouse unreachable: %s", _first_line(exc))
+        log.warning("warehouse unreachable: %s", first_line(exc))
         raise WarehouseUnreachable(UNREACHABLE) from None
     broken = False
     try:
@@ -194,10 +194,10 @@ def execute(statement: sql.Composable, params: dict[str, Any]) -> list[Row]:
                         connection.rollback()
         except psycopg2.OperationalError as exc:
             if attempt == 2 or not _is_connection_lost(exc):
-                log.warning("warehouse query failed: %s", _first_line(exc))
+                log.warning("warehouse query failed: %s", first_line(exc))
                 raise WarehouseUnreachable(UNREACHABLE) from None
         except psycopg2.errors.UndefinedTable as exc:
-            log.warning("a mart is missing: %s", _first_line(exc))
+            log.warning("a mart is missing: %s", first_line(exc))
             raise MartNotBuilt(
                 "This page's data has not been built yet. Run the pipeline (`dataops run`) "
                 "and reload."
@@ -206,7 +206,7 @@ def execute(statement: sql.Composable, params: dict[str, Any]) -> list[Row]:
             log.warning("a dashboard query ran past %s ms", STATEMENT_TIMEOUT_MS)
             raise DataUnavailable("The warehouse took too long to answer; try again.") from None
         except psycopg2.Error as exc:
-            log.warning("a mart cannot be read: %s", _first_line(exc))
+            log.warning("a mart cannot be read: %s", first_line(exc))
             raise DataUnavailable(
                 "The marts cannot be read right now; tell the data team if this lasts."
             ) from None
@@ -221,7 +221,3 @@ def read(template: str, params: dict[str, Any] | None = None, **identifiers: str
 def _is_connection_lost(exc: psycopg2.OperationalError) -> bool:
     return exc.pgcode is None
 
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

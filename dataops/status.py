@@ -13,7 +13,7 @@ from typing import Any
 
 from dashboards import db
 from dashboards.queries import health
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 MARTS = "marts"
 RED = {"error", "runtime error", "failed"}
@@ -32,19 +32,16 @@ class Health:
         return latest_failed or any(s["freshness_status"] in RED for s in self.sources)
 
 
-def read(conn: Connection, schema: str = MARTS) -> Health:
+def read(settings: WarehouseSettings, schema: str = MARTS) -> Health:
     """The health marts of `schema`, read on a session of the command's own; psycopg2's
     errors (a mart not built yet) reach the caller as they are."""
-    connection = conn.connect()
-    try:
+    with settings.session() as connection:
         read_marts = db.reader(connection, schema)
         return Health(
             sources=health.sources(read_marts),
             runs=health.latest_runs(RUNS_SHOWN, read_marts),
             anomalies=health.anomalies_of_the_latest_load(health.latest_row_counts(read_marts)),
         )
-    finally:
-        connection.close()
 
 
 def _mark(status: str) -> str:

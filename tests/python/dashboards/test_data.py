@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from support import Warehouse
+from support.warehouse import Warehouse
 
 from dashboards import cache, db
 from dashboards.filters import Filters
 from dashboards.queries import coverage, overview, products, sales, shell
-from dataops.warehouse import Connection, free_port
+from dataops.core.warehouse import WarehouseSettings, free_port
 
 JANUARY = Filters(date(2025, 1, 1), date(2025, 1, 31))
 
@@ -40,7 +40,7 @@ def marts(fresh_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterat
     w.execute("create schema marts")
     w.execute(CREATE_REVENUE.format(name="rpt_revenue_daily"))
     w.execute(ROWS.format(name="rpt_revenue_daily"))
-    monkeypatch.setenv("DATABASE_URL", w.conn.url())
+    monkeypatch.setenv("DATABASE_URL", w.settings.url())
     monkeypatch.setenv("DASHBOARD_CACHE_CHECK_SECONDS", "0")
     monkeypatch.delenv("DATAOPS_MARTS_SCHEMA", raising=False)
     cache.reset()
@@ -171,9 +171,9 @@ def test_a_mart_that_is_not_built_yet_is_said_so(marts: Warehouse) -> None:
 
 
 def test_a_warehouse_that_is_down_is_said_so_without_details(
-    server_connection: Connection, monkeypatch: pytest.MonkeyPatch
+    server_connection: WarehouseSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    closed = Connection("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
+    closed = WarehouseSettings("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
     monkeypatch.setenv("DATABASE_URL", closed.url())
     cache.reset()
     try:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 MODELS = REPO_ROOT / "models"
 # `{marts}.rpt_revenue_daily`, and `{marts}.{mart}`, a name no reader of the text can know
