@@ -220,4 +220,3 @@ def read(template: str, params: dict[str, Any] | None = None, **identifiers: str
 
 def _is_connection_lost(exc: psycopg2.OperationalError) -> bool:
     return exc.pgcode is None
-
