@@ -112,6 +112,13 @@ def fetch(connection: Any, statement: sql.Composable, params: dict[str, Any]) ->
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def checked_grain(grain: str) -> str:
+    """`grain` if it is one of `GRAINS`' values (a date_trunc unit), else ValueError."""
+    if grain not in GRAINS.values():
+        raise ValueError(f"unknown grain {grain!r}")
+    return grain
+
+
 def reader(connection: Any, schema: str) -> Reader:
     """Templates run on a connection of the caller's (a command's own session) with `{marts}`
     as `schema`, uncached, errors as psycopg2 raises them."""
@@ -140,11 +147,7 @@ def _get_pool() -> ThreadedConnectionPool:
             _pool = ThreadedConnectionPool(
                 POOL_KEEP,
                 POOL_MAX,
-                host=settings.host,
-                port=settings.port,
-                user=settings.user,
-                password=settings.password,
-                dbname=settings.dbname,
+                settings.url(),
                 connect_timeout=3,
                 application_name="dataops-dashboard",
                 options=(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboards.cache import query
-from dashboards.db import GRAINS, Row, bind
+from dashboards.db import Row, bind, checked_grain
 from dashboards.filters import Filters
 
 # The start of a query on the cohorts the period touches: `with cohorts as (…),`. A customer's
@@ -76,8 +76,6 @@ def cohort_retention(filters: Filters) -> list[Row]:
 
 def new_and_returning(filters: Filters, grain: str) -> list[Row]:
     """First orders and repeat orders per period."""
-    if grain not in GRAINS.values():
-        raise ValueError(f"unknown grain {grain!r}")
     return query(
         """
         select
@@ -90,7 +88,7 @@ def new_and_returning(filters: Filters, grain: str) -> list[Row]:
         group by 1
         order by 1
         """,
-        bind(filters, grain=grain),
+        bind(filters, grain=checked_grain(grain)),
     )
 
 

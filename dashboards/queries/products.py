@@ -22,47 +22,50 @@ def product_sales(filters: Filters) -> dict[str, list[Row]]:
     return {"top": _top_products(filters), "categories": categories}
 
 
-def _top_products(filters: Filters) -> list[Row]:
-    """Without country or channel filters, from the totals per product and day; with either,
-    from the product rollup, which is stored and indexed by country, channel and day."""
-    if not (filters.countries or filters.channels):
-        return query(
-            """
-            select
-                product_id,
-                product_name,
-                category,
-                sum(units_sold) as units_sold,
-                sum(units_returned) as units_returned,
-                sum(net_revenue_eur) as net_revenue_eur,
-                cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
-            from {marts}.rpt_product_totals_daily
-            where sales_date between %(start)s and %(end)s
-            group by product_id, product_name, category
-            order by net_revenue_eur desc, product_id
-            limit %(limit)s
-            """,
-            bind(filters, limit=TOP_PRODUCTS),
-        )
-    return query(
-        """
-        select
-            product_id,
-            product_name,
-            category,
+# What each product or category sold and how much of it came back, summed over a product mart.
+SOLD_AND_RETURNED = """
             sum(units_sold) as units_sold,
             sum(units_returned) as units_returned,
             sum(net_revenue_eur) as net_revenue_eur,
             cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
-        from {marts}.rpt_product_sales_daily
-        where sales_date between %(start)s and %(end)s
-            {segment}
+"""
+PER_PRODUCT = (
+    """
+        select
+            product_id,
+            product_name,
+            category,
+"""
+    + SOLD_AND_RETURNED
+)
+BEST_SELLERS_FIRST = """
         group by product_id, product_name, category
         order by net_revenue_eur desc, product_id
         limit %(limit)s
-        """,
-        bind(filters, limit=TOP_PRODUCTS),
-    )
+"""
+
+
+def _top_products(filters: Filters) -> list[Row]:
+    """Without country or channel filters, from the totals per product and day; with either,
+    from the product rollup, which is stored and indexed by country, channel and day."""
+    if not (filters.countries or filters.channels):
+        template = (
+            PER_PRODUCT
+            + """
+        from {marts}.rpt_product_totals_daily
+        where sales_date between %(start)s and %(end)s
+"""
+        )
+    else:
+        template = (
+            PER_PRODUCT
+            + """
+        from {marts}.rpt_product_sales_daily
+        where sales_date between %(start)s and %(end)s
+            {segment}
+"""
+        )
+    return query(template + BEST_SELLERS_FIRST, bind(filters, limit=TOP_PRODUCTS))
 
 
 def _returns_by_category(filters: Filters) -> list[Row]:
@@ -70,10 +73,9 @@ def _returns_by_category(filters: Filters) -> list[Row]:
         """
         select
             category,
-            sum(units_sold) as units_sold,
-            sum(units_returned) as units_returned,
-            sum(net_revenue_eur) as net_revenue_eur,
-            cast(sum(units_returned) as numeric) / nullif(sum(units_sold), 0) as return_rate
+"""
+        + SOLD_AND_RETURNED
+        + """
         from {marts}.rpt_category_sales_daily
         where sales_date between %(start)s and %(end)s
             {segment}

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dashboards.cache import query
-from dashboards.db import BREAKDOWNS, GRAINS, Row, bind
+from dashboards.db import BREAKDOWNS, Row, bind, checked_grain
 from dashboards.filters import Filters
 
 
 def sales_over_time(filters: Filters, grain: str) -> list[Row]:
-    """Orders and revenue per day, week or month (`grain` is a value of `GRAINS`)."""
-    if grain not in GRAINS.values():
-        raise ValueError(f"unknown grain {grain!r}")
+    """Orders and revenue per day, week or month (`grain` is a value of `db.GRAINS`)."""
     return query(
         """
         select
@@ -25,7 +23,7 @@ def sales_over_time(filters: Filters, grain: str) -> list[Row]:
         group by 1
         order by 1
         """,
-        bind(filters, grain=grain),
+        bind(filters, grain=checked_grain(grain)),
     )
 
 
