@@ -79,6 +79,10 @@ class Option:
 
 @dataclass(frozen=True)
 class Page:
+    """One page: its name (the ids' prefix), `build`, and what it shows. `kpi_notes=False`
+    leaves the lines under the KPIs as the layout has them; `tables` are ids whose children
+    `build` gives; `unavailable` is what the charts say when the data cannot be read."""
+
     name: str
     build: Callable[..., Outputs]
     charts: tuple[Chart, ...] = ()
@@ -87,7 +91,6 @@ class Page:
     tables: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
     filtered: bool = True
-    # what the charts say when the warehouse or a mart cannot be read
     unavailable: str = "Not available"
 
     # -- layout -----------------------------------------------------------------------------
@@ -167,6 +170,7 @@ class Page:
 
     def _inputs(self) -> dict[str, Any]:
         if not self.filtered:
+            # built afresh whenever the page is opened: the path stands where the store would
             return {"stored": Input("shell-url", "pathname")}
         return {
             "stored": Input(FILTERS_STORE, "data"),
