@@ -43,7 +43,11 @@ ROOT = Root(
     [db.commands, pipeline.commands, serve.commands, checks.commands, ci.commands],
     callback=prepare_environment,
     help="Run the retail ELT pipeline: warehouse, ingest, dbt, dashboard.",
-    context_settings={"terminal_width": 100, "max_content_width": 100},
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "terminal_width": 100,
+        "max_content_width": 100,
+    },
 )
 
 

@@ -21,10 +21,12 @@ from dataops.core.errors import UsageError
 PROG = "dataops"
 
 # a command that hands its arguments on to another tool (dbt, psql): every argument after the
-# command's own options reaches the tool as given, `--select` and `--` included
+# command's own options reaches the tool as given, `--select`, `--` and `-h` (psql's host)
+# included; `--help` before them is the command's own help
 PASS_THROUGH: dict[str, Any] = {
     "ignore_unknown_options": True,
     "allow_interspersed_args": False,
+    "help_option_names": ["--help"],
 }
 
 

@@ -14,7 +14,7 @@ from dataops import pipeline
 from dataops.cli import main
 from dataops.core.errors import UsageError
 from dataops.core.paths import REPO_ROOT
-from dataops.core.warehouse import free_port
+from dataops.core.warehouse import WarehouseSettings, free_port
 
 COMMANDS = [
     "db",
@@ -80,6 +80,17 @@ def test_pass_through_arguments_reach_dbt_as_given(
 ) -> None:
     assert main(argv) == 0
     assert calls == [expected]
+
+
+def test_psql_arguments_reach_psql_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr(
+        "dataops.cli.db.resolve",
+        lambda: WarehouseSettings.from_url("postgresql://u:p@127.0.0.1:9/x"),
+    )
+    monkeypatch.setattr("dataops.cli.db.subprocess.call", lambda command, env: seen.append(command))
+    assert main(["db", "psql", "-h", "elsewhere", "--help", "-c", "select 1"]) == 0
+    assert [command[1:] for command in seen] == [["-h", "elsewhere", "--help", "-c", "select 1"]]
 
 
 @pytest.mark.parametrize(
