@@ -441,6 +441,17 @@ def channel_label(code: str) -> str:
     return CHANNEL_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
+def country_label(code: str) -> str:
+    """Country codes as they are ('DE'); the marts' 'unknown' (no country on record) as a
+    word."""
+    return "Unknown" if code == "unknown" else code
+
+
+def category_label(code: str) -> str:
+    """'outerwear' -> 'Outerwear', as channels are written."""
+    return code.replace("_", " ").capitalize()
+
+
 def tests_over_time(runs: Sequence[dict[str, Any]]) -> Figure:
     """dbt tests passed and failed per run."""
     started = _dates(runs, "started_at")
