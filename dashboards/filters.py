@@ -25,8 +25,10 @@ DEFAULT_DAYS = 90
 MAX_VALUES = 100
 MAX_QUERY_LENGTH = 4096
 
-_COUNTRY = re.compile(r"[A-Z]{2}|unknown")
-_CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# An ISO country code, or the marts' `unknown`: the country of a customer without one on
+# record. docs/dashboard.md names both forms, and the channel codes'.
+COUNTRY_CODE = re.compile(r"[A-Z]{2}|unknown")
+CHANNEL_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class InvalidFilters(ValueError):
@@ -99,8 +101,8 @@ class Filters:
         return cls.of(
             start,
             end,
-            parse_values(data.get("countries"), "country", _COUNTRY),
-            parse_values(data.get("channels"), "channel", _CHANNEL),
+            parse_values(data.get("countries"), "country", COUNTRY_CODE),
+            parse_values(data.get("channels"), "channel", CHANNEL_CODE),
         )
 
     @classmethod
@@ -111,8 +113,8 @@ class Filters:
         return cls.of(
             parse_date(start, "start date"),
             parse_date(end, "end date"),
-            parse_values(countries, "country", _COUNTRY),
-            parse_values(channels, "channel", _CHANNEL),
+            parse_values(countries, "country", COUNTRY_CODE),
+            parse_values(channels, "channel", CHANNEL_CODE),
         )
 
     @classmethod
@@ -177,8 +179,8 @@ class Link:
         return cls(
             start,
             end,
-            take("country", lambda raw: parse_values(raw.split(","), "country", _COUNTRY), ()),
-            take("channel", lambda raw: parse_values(raw.split(","), "channel", _CHANNEL), ()),
+            take("country", lambda raw: parse_values(raw.split(","), "country", COUNTRY_CODE), ()),
+            take("channel", lambda raw: parse_values(raw.split(","), "channel", CHANNEL_CODE), ()),
             tuple(notes),
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -136,6 +137,51 @@ def test_sales_over_time_per_grain(
     bars = out["sales-trend-chart"]["figure"]["data"][0]
     assert bars["x"] == [period for period, _ in expected]
     assert close(bars["y"], [amount for _, amount in expected])
+
+
+def last_day(start: date, grain: str) -> date:
+    if grain == "week":
+        return start + timedelta(days=6)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("output", "grain", "values"),
+    [
+        ("sales-trend-chart.figure", "week", {"sales-grain.value": "week"}),
+        ("sales-trend-chart.figure", "month", {"sales-grain.value": "month"}),
+        ("customers-orders-chart.figure", "week", {}),
+        ("marketing-spend-chart.figure", "week", {}),
+        ("overview-target-chart.figure", "month", {}),
+    ],
+)
+def test_periods_cut_by_the_dates_chosen_are_marked(
+    dashboard: Dashboard, output: str, grain: str, values: dict[str, str]
+) -> None:
+    # 10 January 2025 is a Friday and 20 February a Thursday: the first and last weeks (and
+    # both months) hold only some of their days, and their bars would read as drops
+    first, last = date.fromisoformat(START), date.fromisoformat(END)
+    out = dashboard.call(output, {"filters-store.data": VIEW, **values})
+    figure = out[output.split(".")[0]]["figure"]
+    marked = False
+    for bars in (trace for trace in figure["data"] if trace["type"] == "bar"):
+        starts = [date.fromisoformat(x[:10]) for x in bars["x"]]
+        cut = [start < first or last_day(start, grain) > last for start in starts]
+        expected = [figures.PARTIAL_OPACITY if part else 1.0 for part in cut]
+        assert bars["marker"].get("opacity", [1.0] * len(cut)) == expected, bars["name"]
+        marked = marked or any(cut)
+    assert marked
+    assert f"a {grain} only partly" in figure["layout"]["xaxis"]["title"]["text"]
+
+
+def test_category_names_are_written_like_channel_names(dashboard: Dashboard) -> None:
+    out = dashboard.call(
+        "sales-category-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": "week"}
+    )
+    chart = out["sales-category-chart"]["figure"]
+    codes = chart["data"][0]["y"]
+    assert chart["layout"]["yaxis"]["ticktext"] == [code.capitalize() for code in codes]
+    assert all(text[0].isupper() for text in chart["layout"]["yaxis"]["ticktext"])
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,13 @@ def test_an_unchanged_view_does_not_refresh_the_pages(dashboard: Dashboard) -> N
     assert "filters-store" not in again
 
 
+def test_the_marts_unknown_country_is_a_country_to_choose(dashboard: Dashboard) -> None:
+    out = shell(dashboard, f"?start={START}&end={END}&country=unknown")
+    assert out["filters-store"]["data"]["countries"] == ["unknown"]
+    assert out["shell-banner"]["hidden"] is True
+    assert {"label": "Unknown", "value": "unknown"} in out["filters-country"]["options"]
+
+
 # -- "Report a data issue" ------------------------------------------------------------------
 
 
