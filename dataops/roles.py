@@ -1,42 +1,27 @@
 """Database roles: who may load, who may transform, and who may only read the marts.
 
 - `dataops_loader` owns the raw schemas (`raw_<source>`, dlt's `raw_<source>_staging`) and
-  everything dlt creates in them; it reaches nothing else.
-- `dataops_transformer` reads the raw schemas and the run history, owns the dbt schemas
-  (staging, intermediate, marts, snapshots, seeds) and may create schemas of its own (a pull
-  request's `ci_pr_<n>`, a developer's); it cannot write raw.
-- `dataops_reporter` reads the marts and nothing else, in read-only transactions with a
-  statement timeout.
+  all dlt creates in them: ingestion loads as it (`for_step(settings, "loader")`);
+- `dataops_transformer` reads raw and the run history, owns the dbt schemas and may create
+  schemas (a pull request's `ci_pr_<n>`): every dbt command runs as it (`dataops.dbt.environment`
+  calls `for_step(settings, "transformer")`);
+- `dataops_reporter` reads the marts only, in read-only transactions with a statement timeout.
 
-The pipeline runs as these roles: `for_step(settings, "loader")` gives ingestion the loader's
-settings, and `dataops.dbt.environment` runs every dbt command as the transformer (through
-`for_step(settings, "transformer")`). The warehouse owner (the user of `DATABASE_URL`, or the
-embedded server's), which needs the CREATEROLE attribute, only prepares: it creates the roles,
-the schemas (each owned by the role that builds in it) and the run-history tables
-(`dataops.observability`, which it also writes), and hands the loader's and the transformer's
-objects it finds owned by anyone else to them (an upgraded warehouse, built as the owner).
-`ensure_roles` does all of that, once per process, and can run any number of times (the CLI:
-`dataops db roles`; `dataops dashboard` runs it before serving).
-
-The reporter's read access to each mart comes from dbt (`grants:` in `dbt_project.yml`), so
-dbt re-applies it whenever it rebuilds a table, a full refresh included; `ensure_roles` only
-gives it the way into the `marts` schema. What the reporter cannot do is fenced by privileges,
-which no session can lift: no write grant anywhere, no temporary tables (the database's
-TEMPORARY privilege is taken from PUBLIC and given to the loader and the transformer, which
-use it), and no large objects (the functions that create or write them are taken from PUBLIC:
-they ignore grants, and before PostgreSQL 16 read-only transactions too). Read-only
-transactions and the statement timeout are a further fence: PostgreSQL lets every role change
-its own settings (`alter role ... set`, verified on PostgreSQL 15 and 18), so the owner sets
-them for the reporter in the warehouse database as well (a setting `in database` outranks the
-role's own), puts back any the reporter changed, with a warning, every time it prepares a step,
-and the dashboard sets both on its own connections, where no role setting reaches.
+The warehouse owner (needs CREATEROLE) only prepares, in `ensure_roles`, once per process: the
+roles and their logins, each schema owned by the role that builds in it, the run-history tables
+(which it writes), objects of an older warehouse handed to their roles, and the reporter's
+fences. The marts' `select` comes from dbt (`grants:` in `dbt_project.yml`), re-applied on
+every rebuild. Privileges are the fences no session can lift: no write grant, no temporary
+tables, no large objects (their functions ignore grants). Read-only transactions and the
+timeout come last: PostgreSQL lets any role change its own settings (tried on 15 and 18), so
+the owner also sets them `in database` (which outranks the role's own), puts back any the
+reporter changed, with a warning, and the dashboard sets both on its connections.
+docs/operations.md#roles has the whole picture.
 
 Passwords: `DATAOPS_<ROLE>_PASSWORD` (e.g. `DATAOPS_REPORTER_PASSWORD`) when set; otherwise
 derived from the owner's password with HMAC-SHA256, so every process that can connect as the
-owner (the CLI, the dashboard server, the tests) arrives at the same password without storing
-another secret, and the embedded server's role passwords follow its password file in the
-state folder. An owner without a password (trust authentication) gets random role passwords,
-kept in `<state>/roles/` (mode 0600).
+owner arrives at the same password without storing another secret. An owner without a
+password (trust authentication) gets random role passwords, kept in `<state>/roles/` (0600).
 """
 
 from __future__ import annotations
@@ -177,7 +162,7 @@ def for_step(settings: WarehouseSettings, key: str) -> WarehouseSettings:
     """The settings a pipeline step runs with: its role's, once the owner has prepared what
     the role needs (`ensure_roles`; for the transformer also the raw indexes dbt looks rows up
     by, created as their owner, the loader). Settings that already log in as a role are
-    returned as they are: a deployment may give each step its own login.
+    returned as they are.
 
     Once per process and database: the first step pays ~0.1 s, the next nothing.
     """
@@ -208,7 +193,8 @@ def registered_raw_schemas() -> list[str]:
 
 
 def existing_raw_schemas(settings: WarehouseSettings) -> list[str]:
-    """The raw schemas the warehouse has now (dlt creates them on a source's first load)."""
+    """The raw schemas the warehouse has now (a source no longer registered may have left
+    some)."""
     with settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(
             "select nspname from pg_namespace where nspname like %s order by nspname",
@@ -384,8 +370,8 @@ def _reporter_statements(dbname: str, current: Settings, notes: list[str]) -> li
 
 
 def _database_statements(dbname: str) -> list[Statement]:
-    """The fences of this database: who may create schemas and temporary tables, and who
-    large objects (the reporter: nobody but the owner)."""
+    """The fences of this database: only the transformer creates schemas, only the loader and
+    the transformer temporary tables, and nobody a large object (the owner, a superuser)."""
     database = sql.Identifier(dbname)
     loader, transformer = (sql.Identifier(ROLES[key].name) for key in ("loader", "transformer"))
     reporter = sql.Literal(ROLES["reporter"].name)
@@ -408,7 +394,7 @@ _REVOKE_TEMPORARY = (
     "(select datdba from pg_database where datname = current_database()), 'MEMBER') then "
     "revoke temporary on database {} from public; "
     "else raise warning 'every role may create temporary tables in this database, the "
-    "reporter too: run `dataops db roles` once as its owner'; end if; end if; end $$"
+    "reporter too: run `dataops db roles` once as the database owner'; end if; end if; end $$"
 )
 _REVOKE_LARGE_OBJECTS = (
     "do $$ begin "
