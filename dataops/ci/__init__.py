@@ -17,13 +17,9 @@ The modules, one job each: `workspace` (a pull request's folder and schema), `re
 (git and the base branch), `state`, `build` (with `copy_plan`, the pure plan of which
 production tables to copy, and `copies`, which makes them), `lint`, `python_tests`, `summary`
 (one function per section), `github` (annotations, job summary, artifact, comment), `deploy`,
-and `steps` (the steps by name, and `run`).
+and `steps` (the steps by name, and `run`). `dataops.cli.ci` is their command line.
 
 Commit-time checks are tools, not commands of ours: detect-secrets (with the two rules it
 lacks in `secret_rules`), yamllint, zizmor and check-jsonschema, wired in
 `.pre-commit-config.yaml` and `make lint` (docs/pull-requests.md says which and why).
 """
-
-from dataops.ci.commands import register
-
-__all__ = ["register"]
