@@ -18,8 +18,8 @@ daily_rates as (
 
 ),
 
--- each line with its order's attributes and the euro rate in force on the order day (UTC);
--- the facts convert with it after they have picked the orders they need
+{# each line with its order's attributes and the euro rate in force on the order day (UTC);
+   the facts convert with it after they have picked the orders they need #}
 joined as (
 
     select
@@ -30,7 +30,7 @@ joined as (
         orders.ordered_at,
         orders.order_status,
         orders.channel,
-        -- the order's, which its lines carry: a test of recent lines filters the raw lines
+        {# the order's, which its lines carry: a test of recent lines filters the raw lines #}
         order_items.updated_at,
         order_items.line_number,
         order_items.quantity,

@@ -9,20 +9,20 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         load_id,
 
-        ---------- strings
+        {# ---------- strings #}
         schema_name,
         schema_version_hash,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(status as integer) as load_status,
 
-        ---------- booleans
+        {# ---------- booleans #}
         status = 0 as is_completed,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(inserted_at as timestamptz) as loaded_at
 
     from source
