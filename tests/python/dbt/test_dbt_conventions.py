@@ -139,6 +139,17 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
         "layers",
     ),
     (
+        "a staging model reading its own source's staging model",
+        lambda project: edited(
+            project / "models" / "staging" / "shop" / "stg_shop__payments.sql",
+            "    where {{ dlt_completed_loads('shop') }}\n",
+            "    where {{ dlt_completed_loads('shop') }}\n"
+            "        and order_id in (select order_id from {{ ref('stg_shop__orders') }})\n",
+        ),
+        "models/staging/shop/stg_shop__payments.sql",
+        "layers",
+    ),
+    (
         "an intermediate model reading a mart",
         lambda project: edited(
             project / "models" / "intermediate" / "int_customers_assigned_to_cohorts.sql",
