@@ -170,7 +170,7 @@ def test_a_broken_contract_stops_the_build_before_the_mart_changes(
         )
 
     before = mart()
-    model = project_copy / "models" / "marts" / "rpt_revenue_daily.sql"
+    model = project_copy / "models" / "marts" / "sales" / "rpt_revenue_daily.sql"
     with edited(
         model,
         "cast(net_revenue_eur as numeric(14, 2)) as net_revenue_eur",
