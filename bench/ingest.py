@@ -31,8 +31,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection, free_port
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import WarehouseSettings, free_port
 from demo.api import DEFAULT_TOKEN as DEMO_TOKEN
 
 TARGETS = {"B1": 1.5, "B2": 10.0}
@@ -180,7 +180,7 @@ def _measured(command: list[str], env: dict[str, str]) -> dict:
     return found
 
 
-def _env(conn: Connection, workdir: Path) -> dict[str, str]:
+def _env(conn: WarehouseSettings, workdir: Path) -> dict[str, str]:
     skip = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
     env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(
@@ -193,7 +193,7 @@ def _env(conn: Connection, workdir: Path) -> dict[str, str]:
     return env
 
 
-def copy_in(conn: Connection, ddl: str, table: str, path: Path, workdir: Path) -> dict:
+def copy_in(conn: WarehouseSettings, ddl: str, table: str, path: Path, workdir: Path) -> dict:
     """`psql \\copy` of a CSV file into a new unindexed table: the anchor."""
     from bench.common import psql_binary
 
@@ -229,7 +229,7 @@ def copy_in(conn: Connection, ddl: str, table: str, path: Path, workdir: Path) -
     )
 
 
-def load(conn: Connection, workdir: Path, name: str, **arguments: str) -> dict:
+def load(conn: WarehouseSettings, workdir: Path, name: str, **arguments: str) -> dict:
     """Load one source in a subprocess of its own (`python -m bench.ingest --load`)."""
     command = [sys.executable, "-m", "bench.ingest", "--load", name]
     for key, value in arguments.items():
@@ -297,7 +297,7 @@ def _figure(value: dict, anchor_seconds: float, target: float | None, rows: int)
 def run(
     scale_orders: int,
     workdir: Path,
-    conn: Connection,
+    conn: WarehouseSettings,
     *,
     memory_factor: int = 5,
     files_only: bool = False,
@@ -360,7 +360,7 @@ def run(
     return figures
 
 
-def api_figure(rows: int, workdir: Path, conn: Connection) -> dict:
+def api_figure(rows: int, workdir: Path, conn: WarehouseSettings) -> dict:
     """B2: `rows` orders and their line items from the demo API against `psql \\copy`."""
     shop_dir = workdir / "shop"
     orders_csv, lines_csv = write_shop(rows, shop_dir)
@@ -381,7 +381,7 @@ def api_figure(rows: int, workdir: Path, conn: Connection) -> dict:
 
 def _load_here(name: str, arguments: dict[str, str]) -> None:
     """The subprocess side of `load`: run one source and print how long `run_source` took."""
-    from dataops.warehouse import resolve
+    from dataops.core.warehouse import resolve
     from ingestion.registry import SOURCES, Source, run_source
 
     base = SOURCES["shop"] if "base_url" in arguments else SOURCES["landing"]

@@ -19,33 +19,31 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from dataops import ci, conventions, docs, observability
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir, demo_dir, state_dir
-from dataops.warehouse import Connection, EmbeddedPostgres, port_is_free, resolve
-
-DEMO_TOKEN = "demo-token"  # noqa: S105 - the demo API's public token, not a secret
-
-
-def say(message: str) -> None:
-    """Progress goes to stderr, so stdout stays clean for values such as `db url`."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
+from dataops import ci, conventions, docs, pipeline
+from dataops.core.console import say
+from dataops.core.errors import DataOpsError, UsageError, first_line
+from dataops.core.paths import REPO_ROOT, state_dir
+from dataops.core.warehouse import (
+    WarehouseSettings,
+    embedded_server,
+    is_configured,
+    port_is_free,
+    resolve,
+)
 
 # -- warehouse --------------------------------------------------------------------------------
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    embedded = EmbeddedPostgres(state_dir() / "pg")
-    configured = bool(os.environ.get("DATABASE_URL") or os.environ.get("PGHOST"))
+    embedded = embedded_server()
+    configured = is_configured()
     if args.action == "start":
-        conn = resolve()
-        conn.connect().close()
-        say(f"PostgreSQL ready at {conn.url(hide_password=True)} ({conn.origin})")
+        settings = resolve()
+        settings.check()
+        say(f"PostgreSQL ready at {settings.url(hide_password=True)} ({settings.origin})")
     elif args.action == "stop":
         if configured:
             say("an external PostgreSQL is configured; nothing to stop")
@@ -55,9 +53,12 @@ def cmd_db(args: argparse.Namespace) -> int:
             say("embedded PostgreSQL was not running")
     elif args.action == "status":
         if configured:
-            conn = resolve()
-            conn.connect().close()
-            print(f"external PostgreSQL reachable at {conn.host}:{conn.port} ({conn.origin})")
+            settings = resolve()
+            settings.check()
+            print(
+                f"external PostgreSQL reachable at {settings.host}:{settings.port}"
+                f" ({settings.origin})"
+            )
         else:
             port = embedded.running_port()
             print(f"embedded PostgreSQL running on port {port}" if port else "stopped")
@@ -68,9 +69,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
         return roles.cmd_roles(resolve(), show_password=args.show_password)
     elif args.action == "psql":
-        conn = resolve()
         psql = _psql_binary()
-        env = {**os.environ, **conn.libpq_env()}
+        env = {**os.environ, **resolve().libpq_env()}
         return subprocess.call([psql, *args.psql_args], env=env)
     return 0
 
@@ -90,247 +90,38 @@ def _psql_binary() -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from demo.generator import generate
-
-    say(f"generating the demo business: {args.days} days, ~{args.orders:,} orders/year")
-    summary = generate(demo_dir(), days=args.days, orders=args.orders, seed=args.seed, progress=say)
-    say(f"demo business ready: {summary}")
+    pipeline.generate(_demo_size(args))
     return 0
 
 
-@contextlib.contextmanager
-def demo_endpoints(needed: Sequence[str]) -> Iterator[dict[str, dict[str, str]]]:
-    """Arguments for each source not configured to a real endpoint, served from the demo.
-
-    A source whose endpoint is set in dlt config or the environment gets nothing here and
-    reads the real endpoint.
-    """
-    import dlt
-
-    def configured(key: str) -> bool:
-        return dlt.config.get(key) is not None
-
-    overrides: dict[str, dict[str, str]] = {}
-    need_api = [
-        name
-        for name in ("shop", "ecb")
-        if name in needed and not configured(f"sources.{name}.base_url")
-    ]
-    if "landing" in needed and not configured("sources.landing.bucket_url"):
-        landing = demo_dir() / "landing"
-        _require_demo_data()
-        overrides["landing"] = {"bucket_url": landing.as_uri()}
-        say(f"landing: no bucket_url configured, reading the demo landing folder {landing}")
-    if not need_api:
-        yield overrides
-        return
-    _require_demo_data()
-    from demo.api import serve_in_thread
-
-    with serve_in_thread(demo_dir(), token=DEMO_TOKEN) as base_url:
-        for name in need_api:
-            say(f"{name}: no base_url configured, using the demo API at {base_url}")
-        if "shop" in need_api:
-            overrides["shop"] = {"base_url": base_url, "api_token": DEMO_TOKEN}
-        if "ecb" in need_api:
-            overrides["ecb"] = {"base_url": f"{base_url}/frankfurter"}
-        yield overrides
+def _demo_size(args: argparse.Namespace) -> pipeline.DemoSize:
+    return pipeline.DemoSize(days=args.days, orders=args.orders, seed=args.seed)
 
 
-def _require_demo_data() -> None:
-    if not (demo_dir() / "shop.sqlite").exists():
-        raise DataOpsError(
-            "no demo data yet: run `dataops generate` first, or configure the sources' "
-            "endpoints (see docs/sources.md)"
-        )
-
-
-# -- ingestion --------------------------------------------------------------------------------
+# -- pipeline ---------------------------------------------------------------------------------
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingestion.registry import SOURCES, run_source
-
-    names = checked_sources(args.sources)
-    conn = resolve()
-    conn.connect().close()
-    failures: list[DataOpsError] = []
-    with demo_endpoints(names) as overrides:
-        for name in names:
-            say(f"{name}: loading into raw_{name} ...")
-            started = observability.utcnow()
-            try:
-                counts = run_source(SOURCES[name], conn, **overrides.get(name, {}))
-            except DataOpsError as exc:
-                rows = observability.ingestion_rows(
-                    name, {}, {}, started, None, status="failed", error=str(exc)
-                )
-                record_history(conn, "ingestion_tables", rows)
-                # one source's failure must not keep the others from loading
-                failures.append(exc)
-                if len(names) > 1:
-                    say(f"{name}: failed: {exc}")
-                continue
-            record_history(
-                conn,
-                "ingestion_tables",
-                observability.ingestion_rows(
-                    name,
-                    {table: rows for table, rows in counts.items() if table != "_rejected_rows"},
-                    rejected_since(conn, name, started) if counts.get("_rejected_rows") else {},
-                    started,
-                    None,
-                ),
-            )
-            analyze_schema(conn, f"raw_{name}")
-            loaded = (
-                ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
-            )
-            elapsed = (observability.utcnow() - started).total_seconds()
-            say(f"{name}: done in {elapsed:.1f}s ({loaded})")
-    if len(failures) == 1:
-        raise failures[0]
-    if failures:
-        raise DataOpsError(
-            f"{len(failures)} sources failed, the others loaded: "
-            + " | ".join(str(failure) for failure in failures)
-        )
+    pipeline.ingest(args.sources)
     return 0
 
 
-def checked_sources(requested: Sequence[str]) -> list[str]:
-    """The sources to load: all of them, or the ones named, which must exist."""
-    from ingestion.registry import SOURCES
-
-    unknown = sorted(set(requested) - set(SOURCES))
-    if unknown:
-        raise UsageError(f"unknown source {', '.join(unknown)}; choose from {', '.join(SOURCES)}")
-    return list(requested) or list(SOURCES)
-
-
-def analyze_schema(conn: Connection, schema: str) -> None:
-    """Refresh the planner's statistics of a raw schema right after a load.
-
-    Autovacuum gets there eventually; until it does, the staging views' filter on dlt's small
-    `_dlt_loads` table is estimated so badly that joins over them take minutes instead of
-    fractions of a second.
-    """
-    from psycopg2 import sql
-
-    connection = conn.connect()
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("select tablename from pg_tables where schemaname = %s", (schema,))
-            for (table,) in cursor.fetchall():
-                cursor.execute(
-                    sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-                )
-    finally:
-        connection.close()
-
-
-def rejected_since(conn: Connection, source: str, started: object) -> dict[str, int]:
-    """Rows quarantined per table by the loads of `source` completed since `started`."""
-    from psycopg2 import sql
-
-    schema = sql.Identifier(f"raw_{source}")
-    statement = sql.SQL(
-        "select rejected.table_name, count(*) from {}._rejected_rows as rejected"
-        " join {}._dlt_loads as loads on rejected._dlt_load_id = loads.load_id"
-        " where loads.inserted_at >= %s and rejected._is_marker is not true"
-        " group by rejected.table_name"
-    ).format(schema, schema)
-    connection = conn.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement, (started,))
-            return {str(table): int(rows) for table, rows in cursor.fetchall()}
-    finally:
-        connection.close()
-
-
-def record_history(conn: Connection, table: str, rows: list[dict]) -> None:
-    """Append to the run history; a failure to record warns but never hides the run's result."""
-    try:
-        observability.load(conn, table, rows)
-    except Exception as exc:  # the history is secondary to the run it describes
-        say(f"warning: could not record {table} in the run history: {exc}")
-
-
-# -- dbt --------------------------------------------------------------------------------------
-
-
-def dbt_paths() -> dict[str, str]:
-    """Artifact and log folders for dbt; see `dataops.paths.dbt_target_dir`."""
-    target = dbt_target_dir()
-    return {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target.parent / "logs")}
-
-
-def dbt(arguments: Sequence[str], *, check: bool = True) -> int:
-    """Run dbt in the repository against the resolved warehouse."""
-    conn = resolve()
-    conn.connect().close()
-    observability.ensure_tables(conn)  # the run-history sources exist before any model reads them
-    env = {**os.environ, **conn.dbt_env(), "DBT_PROFILES_DIR": str(REPO_ROOT)}
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    env.update({k: v for k, v in dbt_paths().items() if k not in os.environ})
-    executable = Path(sys.executable).with_name("dbt")
-    command = [str(executable) if executable.exists() else "dbt", *arguments]
-    code = subprocess.call(command, cwd=REPO_ROOT, env=env)
-    if check and code != 0:
-        raise DataOpsError(f"`dbt {' '.join(arguments)}` failed (exit {code}); see the log above")
-    return code
-
-
-# A unit test's inputs are fixed rows, so a production build has nothing new for it (dbt's
-# advice): they run where SQL changes, in slim CI and `make test`, and by hand with
-# `dataops dbt test --select test_type:unit`.
-PRODUCTION_BUILD_EXCLUDES = ("--exclude-resource-type", "unit_test")
-
-
 def cmd_transform(args: argparse.Namespace) -> int:
-    say("dbt build ...")
-    try:
-        dbt(["build", *PRODUCTION_BUILD_EXCLUDES, *args.dbt_args])
-    finally:
-        record_history(
-            resolve(), "dbt_nodes", observability.dbt_node_rows(dbt_target_dir(), "build")
-        )
-    say("dbt build passed")
+    pipeline.transform(dbt_args=args.dbt_args)
     return 0
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    return dbt(args.dbt_args, check=False)
+    return pipeline.dbt(args.dbt_args, check=False)
 
 
-# -- whole pipeline ---------------------------------------------------------------------------
+def cmd_freshness(args: argparse.Namespace) -> int:
+    pipeline.freshness()
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    steps: list[tuple[str, Callable[[], int]]] = []
-    if not args.skip_generate:
-        steps.append(("generate", lambda: cmd_generate(args)))
-    steps.append(("ingest", lambda: cmd_ingest(argparse.Namespace(sources=[]))))
-    stale: list[DataOpsError] = []
-
-    def freshness() -> int:
-        try:
-            return cmd_freshness(argparse.Namespace())
-        except DataOpsError as exc:  # build anyway; the run still ends red below
-            stale.append(exc)
-            say(f"warning: {exc}; building anyway")
-            return 1
-
-    steps.append(("source freshness", freshness))
-    steps.append(("transform", lambda: cmd_transform(argparse.Namespace(dbt_args=[]))))
-    for name, step in steps:
-        say(f"== {name}")
-        step()
-    if stale:
-        raise stale[0]
-    say("pipeline complete")
+    pipeline.run(None if args.skip_generate else _demo_size(args))
     return 0
 
 
@@ -338,33 +129,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     """The data health picture; exits 1 when it is red (a stale source, a failed last run)."""
     from dataops import status
 
-    conn = resolve()
     try:
-        health = status.read(conn)
+        health = status.read(resolve())
     except Exception as exc:  # psycopg2 errors: marts missing before the first build
         raise DataOpsError(
-            f"no data health marts yet ({str(exc).strip().splitlines()[0]}); run `dataops run`"
+            f"no data health marts yet ({first_line(exc)}); run `dataops run`"
         ) from None
     print(status.render(health))
     return 1 if health.is_red else 0
-
-
-def cmd_freshness(args: argparse.Namespace) -> int:
-    """`dbt source freshness`, recorded; stale sources end it non-zero with their names."""
-    say("dbt source freshness ...")
-    target = dbt_target_dir()
-    (target / "sources.json").unlink(missing_ok=True)
-    code = dbt(["source", "freshness"], check=False)
-    rows = observability.freshness_rows(target)
-    record_history(resolve(), "source_freshness", rows)
-    stale = sorted(f"{r['source_name']}.{r['table_name']}" for r in rows if r["status"] != "pass")
-    if code != 0:
-        detail = f": {', '.join(stale)}" if stale else "; see the log above"
-        raise DataOpsError(f"source freshness failed{detail}")
-    if stale:
-        say(f"source freshness warnings: {', '.join(stale)}")
-    say("sources are fresh")
-    return 0
 
 
 # -- dashboard --------------------------------------------------------------------------------
@@ -379,9 +151,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboards.auth import credentials_from_env
 
     protected = credentials_from_env() is not None
-    conn = resolve()
-    conn.connect().close()
-    reader = _dashboard_connection(conn)
+    settings = resolve()
+    settings.check()
+    reader = _dashboard_settings(settings)
     env = {**os.environ, "DATABASE_URL": reader.url()}
     url = f"http://{args.host}:{args.port}"
     say(
@@ -417,24 +189,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _dashboard_connection(conn: Connection) -> Connection:
-    """The connection the dashboard reads with: the read-only reporter role where the project
-    defines roles (`dataops.roles`), else the warehouse connection itself."""
-    import importlib.util
-
-    if importlib.util.find_spec("dataops.roles") is None:
-        return conn
+def _dashboard_settings(settings: WarehouseSettings) -> WarehouseSettings:
+    """The settings the dashboard reads with: the read-only reporter role."""
     from dataops import roles
 
-    roles.ensure_roles(conn)
-    return roles.role_connection(conn, "reporter")
+    roles.ensure_roles(settings)
+    return roles.role_connection(settings, "reporter")
 
 
 # -- parser -----------------------------------------------------------------------------------
-
-
-class UsageError(DataOpsError):
-    exit_code = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -503,46 +266,6 @@ def _prepare_environment() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
-RECORDED_COMMANDS = {"ingest", "transform", "freshness", "run"}
-
-
-def run_recorded(args: argparse.Namespace) -> int:
-    """Run a pipeline command and record it in the run history; alert on what failed."""
-    if args.command == "ingest":
-        checked_sources(args.sources)  # usage errors first, before any connection
-    conn = resolve()
-    conn.connect().close()
-    observability.ensure_tables(conn)
-    started = observability.utcnow()
-    try:
-        code = args.func(args)
-    except DataOpsError as exc:
-        record_history(
-            conn,
-            "pipeline_runs",
-            [observability.pipeline_run_row(args.command, started, "failed", str(exc))],
-        )
-        _alert(conn)
-        raise
-    record_history(
-        conn, "pipeline_runs", [observability.pipeline_run_row(args.command, started, "success")]
-    )
-    _alert(conn)
-    return code
-
-
-def _alert(conn: Connection) -> None:
-    from dataops import alerts
-
-    try:
-        sent = alerts.send(conn, observability.run_id())
-    except Exception as exc:  # an alert that cannot be sent must not change the run's result
-        say(f"warning: could not send the alert: {exc}")
-        return
-    if sent:
-        say(f"alert sent: {len(sent)} problem(s)")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -556,8 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.show_password = args.show_password or "--show-password" in args.psql_args
     _prepare_environment()
     try:
-        if args.command in RECORDED_COMMANDS:
-            return run_recorded(args)
         return args.func(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)

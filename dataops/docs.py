@@ -13,9 +13,9 @@ import functools
 import http.server
 from pathlib import Path
 
-from dataops.errors import DataOpsError
-from dataops.paths import dbt_target_dir
-from dataops.warehouse import port_is_free
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import dbt_target_dir
+from dataops.core.warehouse import port_is_free
 
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 
@@ -40,7 +40,8 @@ def serve(folder: Path, host: str, port: int) -> http.server.ThreadingHTTPServer
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from dataops.cli import dbt, say
+    from dataops.core.console import say
+    from dataops.pipeline import dbt
 
     if not port_is_free(args.port, args.host):
         raise DataOpsError(

@@ -26,9 +26,9 @@ from dlt.common.schema.exceptions import DataValidationError
 from dlt.common.schema.utils import is_nested_table
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dataops.errors import DataOpsError
-from dataops.paths import state_dir
-from dataops.warehouse import Connection
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import state_dir
+from dataops.core.warehouse import WarehouseSettings
 from ingestion.ecb import ecb_source
 from ingestion.landing import landing_source
 from ingestion.parquet_copy import stream_parquet_copies
@@ -67,7 +67,7 @@ class TooManyRejects(IngestionFailed):
     """The run loaded, but rejected more of its records than the source allows."""
 
 
-def make_pipeline(source: Source, conn: Connection) -> dlt.Pipeline:
+def make_pipeline(source: Source, conn: WarehouseSettings) -> dlt.Pipeline:
     stream_parquet_copies()
     return dlt.pipeline(
         pipeline_name=source.name,
@@ -92,7 +92,7 @@ def max_rejected_share(source: Source) -> float:
     return share
 
 
-def run_source(source: Source, conn: Connection, **kwargs: Any) -> dict[str, int]:
+def run_source(source: Source, conn: WarehouseSettings, **kwargs: Any) -> dict[str, int]:
     """Load one source into its raw schema; returns rows loaded per table (and rejects)."""
     limit = max_rejected_share(source)
     pipeline = make_pipeline(source, conn)

@@ -11,34 +11,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import DEMO_DAYS, DEMO_ORDERS, Warehouse
+from support.warehouse import (
+    DEMO_DAYS,
+    DEMO_ORDERS,
+    Warehouse,
+    throwaway_database,
+    throwaway_server,
+)
 
-from dataops.warehouse import Connection, throwaway_database, throwaway_server
+from dataops.core.warehouse import WarehouseSettings
 
 
 @pytest.fixture(scope="session")
-def server_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]:
+def server_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarehouseSettings]:
     """A PostgreSQL server for the session: the configured one, or a throwaway embedded one."""
     with throwaway_server(tmp_path_factory.mktemp("pg")) as server:
         yield server
 
 
 @pytest.fixture
-def fresh_database(server_connection: Connection) -> Iterator[Connection]:
+def fresh_database(server_connection: WarehouseSettings) -> Iterator[WarehouseSettings]:
     """An empty database of its own, dropped afterwards."""
     with throwaway_database(server_connection, "test") as conn:
         yield conn
 
 
 @pytest.fixture
-def fresh_warehouse(fresh_database: Connection, tmp_path: Path) -> Warehouse:
+def fresh_warehouse(fresh_database: WarehouseSettings, tmp_path: Path) -> Warehouse:
     """An empty database and an empty state folder, for a pipeline of the test's own."""
     return Warehouse(fresh_database, tmp_path / "state")
 
 
 @pytest.fixture(scope="session")
 def built_warehouse(
-    server_connection: Connection, tmp_path_factory: pytest.TempPathFactory
+    server_connection: WarehouseSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The whole pipeline (generate, ingest, dbt build) run once on a fresh database."""
     with throwaway_database(server_connection, "test") as conn:

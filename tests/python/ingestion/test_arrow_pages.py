@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 import requests
 from dlt.extract.items import DataItemWithMeta
-from ingest_support import DemoShop
+from support.ingest import DemoShop
 
 from demo.api import DEFAULT_TOKEN
 from ingestion.pages import (
