@@ -1,5 +1,9 @@
 """Shared fixtures: a throwaway warehouse, and the whole pipeline run once against it.
 
+A test is marked `slow` when it needs a pipeline run (the built warehouse, or a warehouse it
+fills itself) or builds a project of its own (slim CI, the benchmarks, the end-to-end run):
+`make test-fast` runs the others (a few minutes), while `make test` runs everything.
+
 With `DATABASE_URL` set (CI's PostgreSQL service, say) the tests create a fresh database on
 that server and drop it afterwards; otherwise they start an embedded PostgreSQL in a temporary
 folder on a free port. Either way nothing touches the clone's own `.local/` state.
@@ -20,6 +24,17 @@ from support.warehouse import (
 )
 
 from dataops.core.warehouse import WarehouseSettings
+
+# what makes a test slow: a fixture it uses, or the folder it lives in
+SLOW_FIXTURES = {"built_warehouse", "fresh_warehouse", "shop", "project_copy"}
+SLOW_FOLDERS = {"ci", "e2e", "bench"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(str(item.path)).parent.name
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or folder in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -53,15 +53,7 @@ def production(
     try:
         yield Production(warehouse, base, root / "published")
     finally:
-        admin = server_connection.with_database("postgres").connect()
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(conn.dbname)
-                )
-            )
-        admin.close()
+        conn.drop_database()
 
 
 @pytest.fixture

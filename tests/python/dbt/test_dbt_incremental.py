@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from psycopg2 import sql
 from support.warehouse import Warehouse
 
 from dataops.core.paths import dbt_target_dir
@@ -139,15 +138,7 @@ def daily(
         written[KEYS_TEST] = last_results(warehouse)[KEYS_TEST]["compiled_code"]
         yield warehouse, first_build_saw, written
     finally:
-        admin = server_connection.with_database("postgres").connect()
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(conn.dbname)
-                )
-            )
-        admin.close()
+        conn.drop_database()
 
 
 def differences(warehouse: Warehouse, left: str, right: str) -> int:

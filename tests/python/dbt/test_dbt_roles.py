@@ -13,8 +13,8 @@ import yaml
 from support.dbt import sqlstate
 from support.warehouse import Warehouse
 
+from dataops import dbt as dbt_runner
 from dataops import roles
-from dataops.ci import dbt_env, run_dbt
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings
 
@@ -234,10 +234,10 @@ def test_a_missing_raw_index_stops_a_build_that_cannot_create_it(
     build puts it back."""
     table, index = "raw_shop.order_line_items", "order_line_items_by_order_id"
     transformer = roles.role_connection(warehouse.settings, "transformer")
-    env = dbt_env(transformer, target="prod", target_path=tmp_path / "target")
+    env = dbt_runner.environment(transformer, target="prod", target_path=tmp_path / "target")
     warehouse.execute(f"drop index raw_shop.{index}")
     try:
-        failed = run_dbt(["build", "--select", "dim_products"], env, capture=True)
+        failed = dbt_runner.run(["build", "--select", "dim_products"], env, capture=True)
         assert failed.returncode != 0
         message = (
             f"the index {index} is missing and only the owner of {table} can create it: "
