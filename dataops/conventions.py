@@ -29,7 +29,6 @@ Without `--manifest` the check runs `dbt parse` first, which needs no database.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -435,20 +434,3 @@ def run(project_dir: Path, manifest: Path | None, catalog: Path | None) -> int:
         return 1
     print(f"conventions: {checked} models follow every rule", file=sys.stderr)
     return 0
-
-
-def cmd_conventions(args: argparse.Namespace) -> int:
-    return run(Path(args.project_dir).resolve(), args.manifest, args.catalog)
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """`dataops conventions`: one line in the CLI's parser."""
-    parser = sub.add_parser("conventions", help="check the dbt project's conventions")
-    parser.add_argument(
-        "--project-dir", default=str(REPO_ROOT), help="the dbt project (default: this repository)"
-    )
-    parser.add_argument("--manifest", type=Path, help="a manifest.json to check (skips dbt parse)")
-    parser.add_argument(
-        "--catalog", type=Path, help="a catalog.json, to check every real column is documented"
-    )
-    parser.set_defaults(func=cmd_conventions)

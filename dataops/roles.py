@@ -297,7 +297,7 @@ def _create_role_if_missing(name: str) -> sql.Composable:
     ).format(name_literal=sql.Literal(name), name=sql.Identifier(name))
 
 
-# -- CLI ----------------------------------------------------------------------------------------
+# -- what `dataops db roles` prints -------------------------------------------------------------
 
 
 def describe(settings: WarehouseSettings, *, show_password: bool = False) -> list[str]:
@@ -309,11 +309,9 @@ def describe(settings: WarehouseSettings, *, show_password: bool = False) -> lis
     return lines
 
 
-def cmd_roles(settings: WarehouseSettings, *, show_password: bool = False) -> int:
+def prepare(settings: WarehouseSettings, *, show_password: bool = False) -> list[str]:
     """`dataops db roles`: ensure the roles (and every registered source's raw schemas, so a
-    loader logging in on its own can start from an empty database), then say how to connect
-    as each."""
+    loader logging in on its own can start from an empty database); then how to connect as
+    each, one `describe` line per role."""
     ensure_roles(settings, sorted({*registered_raw_schemas(), *existing_raw_schemas(settings)}))
-    for line in describe(settings, show_password=show_password):
-        print(line)
-    return 0
+    return describe(settings, show_password=show_password)
