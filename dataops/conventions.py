@@ -6,10 +6,12 @@ fix for every break:
 
 - **naming**: `models/staging/<source>/stg_<source>__<entity>`, `models/intermediate/int_...`,
   `models/marts/.../fct_|dim_|rpt_...`; every model sits in one of those three folders;
-- **layers**: a staging model reads its folder's source and no model, except the staging model
-  of the parent table of the same source (a child table joined to its parent: order lines
-  to orders); intermediate models and marts never read a source; no layer reads a later
-  one (staging never reads intermediate or marts, intermediate never reads marts);
+- **layers**: a staging model reads its folder's source and no model but the staging model of
+  that source's load metadata (a table named `_...`: `stg_landing__loaded_files` says which
+  load of a landing file is current); a child table meets its parent in intermediate, as
+  order lines meet their orders; intermediate models and marts never read a source; no layer
+  reads a later one (staging never reads intermediate or marts, intermediate never reads
+  marts);
 - **YAML**: each model folder has exactly one models file, `_<folder>__models.yml`, which
   describes every model in the folder; each staging folder has exactly one sources file,
   `_<source>__sources.yml`, declaring that source; no sources are declared anywhere else;
@@ -152,13 +154,13 @@ def _layers(
                     )
                 )
         for parent in read_models:
-            if _layer(parent) != "staging" or _folder(parent) != _folder(node):
+            if not _stages_load_metadata(parent, node, sources):
                 found.append(
                     Violation(
                         path,
                         "layers",
-                        f"a staging model reads no other model ({parent['name']}); only the"
-                        " staging model of its parent table in the same source",
+                        f"a staging model reads no other model ({parent['name']}) but its"
+                        " source's load metadata; join in intermediate",
                     )
                 )
     else:
@@ -177,6 +179,20 @@ def _layers(
                     Violation(path, "layers", f"intermediate never reads a mart ({parent['name']})")
                 )
     return found
+
+
+def _stages_load_metadata(
+    parent: dict[str, Any], node: dict[str, Any], sources: dict[str, Any]
+) -> bool:
+    """Whether `parent` is a staging model of the node's folder that reads only its source's
+    load metadata (tables named `_...`, which the loader writes), never a business table."""
+    read = [sources[p] for p in parent["depends_on"]["nodes"] if p in sources]
+    return (
+        _layer(parent) == "staging"
+        and _folder(parent) == _folder(node)
+        and bool(read)
+        and all(source["name"].startswith("_") for source in read)
+    )
 
 
 def _documentation(node: dict[str, Any], catalog_node: dict[str, Any] | None) -> list[Violation]:

@@ -36,3 +36,40 @@
         source.{{ dlt_completed_loads('landing') }}
         and (current_files.load_id is null or source._dlt_load_id = current_files.load_id)
 {%- endmacro %}
+
+{#- The staging model of a dlt source's `_dlt_loads`, the same for every source: each source
+    keeps its own model (`stg_<source>__loads`), one call of this. -#}
+{% macro stage_dlt_loads(source_name) -%}
+with
+
+source as (
+
+    select * from {{ source(source_name, '_dlt_loads') }}
+
+),
+
+renamed as (
+
+    select
+        {# ---------- ids #}
+        load_id,
+
+        {# ---------- strings #}
+        schema_name,
+        schema_version_hash,
+
+        {# ---------- numerics #}
+        cast(status as integer) as load_status,
+
+        {# ---------- booleans #}
+        status = 0 as is_completed,
+
+        {# ---------- timestamps #}
+        cast(inserted_at as timestamptz) as loaded_at
+
+    from source
+
+)
+
+select * from renamed
+{%- endmacro %}

@@ -17,16 +17,16 @@
 
 with
 
--- not materialized: each use filters the view itself, reading only the raw rows it needs
+{# not materialized: each use filters the view itself, reading only the raw rows it needs #}
 orders as not materialized (
 
     select * from {{ ref('stg_shop__orders') }}
 
 ),
 
--- An incremental build assigns again the customers with an order changed since the newest
--- first order already assigned, less the lookback window (new customers among them), from
--- all their orders; the others' orders did not change, so neither did their first.
+{# An incremental build assigns again the customers with an order changed since the newest
+   first order already assigned, less the lookback window (new customers among them), from
+   all their orders; the others' orders did not change, so neither did their first. #}
 orders_in_scope as (
 
     select * from orders
@@ -36,8 +36,8 @@ orders_in_scope as (
 
 ),
 
--- a customer's first order decides the cohort, whatever became of it later, so a cohort
--- never changes once assigned; ties on the same instant go to the lower order id
+{# a customer's first order decides the cohort, whatever became of it later, so a cohort
+   never changes once assigned; ties on the same instant go to the lower order id #}
 orders_ranked as (
 
     select

@@ -34,7 +34,7 @@ rates_with_validity as (
 
 ),
 
--- weekends and holidays take the last rate published before them
+{# weekends and holidays take the last rate published before them #}
 filled as (
 
     select

@@ -18,8 +18,9 @@ daily_rates as (
 
 ),
 
--- each line with its order's attributes and the euro rate in force on the order day (UTC);
--- the facts convert with it after they have picked the orders they need
+{# each line of a staged order (a line whose order is not staged, as when the order's own
+   load is incomplete, drops out) with the order's attributes and the euro rate in force on the
+   order day (UTC); the facts convert with it after they have picked the orders they need #}
 joined as (
 
     select
@@ -30,12 +31,12 @@ joined as (
         orders.ordered_at,
         orders.order_status,
         orders.channel,
-        -- the order's, which its lines carry: a test of recent lines filters the raw lines
+        {# the order's, which its lines carry: a test of recent lines filters the raw lines #}
         order_items.updated_at,
         order_items.line_number,
         order_items.quantity,
         order_items.unit_price,
-        order_items.currency,
+        orders.currency,
         order_items.quantity * order_items.unit_price as line_total,
         daily_rates.units_per_eur
 
@@ -46,7 +47,7 @@ joined as (
 
     left join daily_rates
         on
-            order_items.currency = daily_rates.currency
+            orders.currency = daily_rates.currency
             and {{ utc_date('orders.ordered_at') }} = daily_rates.rate_date
 
 )

@@ -25,10 +25,10 @@ staged_web_sessions as (
 
 ),
 
--- An order's channel and customer never change, and neither do its sessions once recorded:
--- an incremental build credits again the orders placed within the lookback window before
--- the newest one already credited (their sessions' files can arrive late), reading only the
--- sessions that can be credited to them.
+{# An order's channel and customer never change, and neither do its sessions once recorded:
+   an incremental build credits again the orders placed within the lookback window before
+   the newest one already credited (their sessions' files can arrive late), reading only the
+   sessions that can be credited to them. #}
 orders as (
 
     select * from staged_orders
@@ -47,9 +47,9 @@ web_sessions as (
 
 ),
 
--- last non-direct click: an order is credited to the channel of the session it was placed
--- in, unless that session came in directly; then to the customer's last earlier session
--- from another channel within the attribution window, if there is one
+{# last non-direct click: an order is credited to the channel of the session it was placed
+   in, unless that session came in directly; then to the customer's last earlier session
+   from another channel within the attribution window, if there is one #}
 direct_orders as (
 
     select

@@ -18,8 +18,8 @@ daily_rates as (
 
 ),
 
--- payments and refunds convert at the rate of the order day, as the order does, so an
--- order refunded in full nets to exactly zero in EUR
+{# payments and refunds convert at the rate of the order day, as the order does, so an
+   order refunded in full nets to exactly zero in EUR #}
 converted as (
 
     select

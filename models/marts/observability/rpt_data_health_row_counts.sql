@@ -34,7 +34,7 @@ numbered as (
 
 ),
 
--- each load beside the same table's previous seven loads
+{# each load beside the same table's previous seven loads #}
 paired as (
 
     select

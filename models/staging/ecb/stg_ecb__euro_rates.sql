@@ -10,19 +10,19 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(rate_date as date) || '-' || upper(currency) as euro_rate_id,
 
-        ---------- strings
+        {# ---------- strings #}
         upper(currency) as currency,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(rate as numeric(18, 6)) as units_per_eur,
 
-        ---------- dates
+        {# ---------- dates #}
         cast(rate_date as date) as rate_date,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

@@ -10,29 +10,29 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         _dlt_load_id || ':' || source_file as loaded_file_id,
 
-        ---------- strings
+        {# ---------- strings #}
         table_name,
         source_file,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(row_count as bigint) as row_count,
         cast(rejected_count as bigint) as rejected_count,
 
-        ---------- booleans
-        -- the newest completed load of a file is its current version: a corrected file
-        -- dropped again supersedes every earlier load of it, even with no rows at all
+        {# ---------- booleans #}
+        {# the newest completed load of a file is its current version: a corrected file
+           dropped again supersedes every earlier load of it, even with no rows at all #}
         row_number() over (
             partition by table_name, source_file
             order by cast(_dlt_load_id as numeric) desc
         ) = 1 as is_current_version,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(modified_at as timestamptz) as modified_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

@@ -1,6 +1,6 @@
 with
 
--- the rows of completed loads, of each file only its current version (see the macro)
+{# the rows of completed loads, of each file only its current version (see the macro) #}
 source as (
 
     {{ landing_current_rows('marketing_spend') }}
@@ -10,23 +10,23 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(spend_date as date) || '-' || lower(channel) || '-' || lower(campaign)
             as marketing_spend_id,
 
-        ---------- strings
+        {# ---------- strings #}
         lower(channel) as channel,
         lower(campaign) as campaign,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(spend_eur as numeric(12, 2)) as spend_eur,
         cast(impressions as bigint) as impressions,
         cast(clicks as bigint) as clicks,
 
-        ---------- dates
+        {# ---------- dates #}
         cast(spend_date as date) as spend_date,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _source_file as source_file,
         _dlt_load_id as load_id
 

@@ -1,6 +1,6 @@
 with
 
--- the rows of completed loads, of each file only its current version (see the macro)
+{# the rows of completed loads, of each file only its current version (see the macro) #}
 source as (
 
     {{ landing_current_rows('product_reviews') }}
@@ -10,22 +10,22 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(review_id as bigint) as review_id,
         cast(order_id as bigint) as order_id,
         cast(product_id as bigint) as product_id,
         cast(customer_id as bigint) as customer_id,
 
-        ---------- strings
+        {# ---------- strings #}
         title as review_title,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(rating as integer) as rating,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(reviewed_at as timestamptz) as reviewed_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _source_file as source_file,
         _dlt_load_id as load_id
 

@@ -1,6 +1,6 @@
 with
 
--- the rows of completed loads, of each file only its current version (see the macro)
+{# the rows of completed loads, of each file only its current version (see the macro) #}
 source as (
 
     {{ landing_current_rows('web_sessions') }}
@@ -10,22 +10,22 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(session_id as bigint) as session_id,
         cast(customer_id as bigint) as customer_id,
         cast(order_id as bigint) as order_id,
 
-        ---------- strings
+        {# ---------- strings #}
         lower(channel) as channel,
         lower(device) as device,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(pageviews as integer) as pageviews,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(started_at as timestamptz) as started_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _source_file as source_file,
         _dlt_load_id as load_id
 

@@ -9,25 +9,25 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         _dlt_id as dbt_node_run_id,
         run_id,
         invocation_id,
         unique_id,
 
-        ---------- strings
+        {# ---------- strings #}
         command,
         resource_type,
         name as node_name,
         status,
         message,
 
-        ---------- numerics
+        {# ---------- numerics #}
         failures,
         rows_affected,
         execution_time_s,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         started_at,
         completed_at
 

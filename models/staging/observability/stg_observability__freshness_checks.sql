@@ -9,12 +9,12 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         _dlt_id as freshness_check_id,
         run_id,
         unique_id,
 
-        ---------- strings
+        {# ---------- strings #}
         source_name,
         table_name,
         status,
@@ -22,10 +22,10 @@ renamed as (
         error_after,
         error,
 
-        ---------- numerics
+        {# ---------- numerics #}
         age_s,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         max_loaded_at,
         snapshotted_at
 

@@ -9,23 +9,23 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         _dlt_id as ingested_table_id,
         run_id,
         load_id,
 
-        ---------- strings
+        {# ---------- strings #}
         source as source_name,
         table_name,
         status,
         error,
 
-        ---------- numerics
+        {# ---------- numerics #}
         rows_loaded,
         rows_rejected,
         duration_s,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         started_at,
         finished_at
 

@@ -9,19 +9,19 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         run_id || '-' || command as pipeline_run_id,
         run_id,
 
-        ---------- strings
+        {# ---------- strings #}
         command,
         status,
         error,
 
-        ---------- numerics
+        {# ---------- numerics #}
         duration_s,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         started_at,
         finished_at
 

@@ -10,20 +10,20 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(customer_id as bigint) as customer_id,
 
-        ---------- strings
+        {# ---------- strings #}
         first_name,
         last_name,
         lower(email) as email,
         upper(country_code) as country_code,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

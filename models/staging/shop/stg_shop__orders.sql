@@ -10,20 +10,20 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(order_id as bigint) as order_id,
         cast(customer_id as bigint) as customer_id,
 
-        ---------- strings
+        {# ---------- strings #}
         lower(status) as order_status,
         upper(currency) as currency,
         lower(channel) as channel,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(ordered_at as timestamptz) as ordered_at,
         cast(updated_at as timestamptz) as updated_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

@@ -10,23 +10,23 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(payment_id as bigint) as payment_id,
         cast(order_id as bigint) as order_id,
 
-        ---------- strings
+        {# ---------- strings #}
         lower(payment_type) as payment_type,
         lower(payment_method) as payment_method,
         upper(currency) as currency,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(amount as numeric(12, 2)) as amount,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

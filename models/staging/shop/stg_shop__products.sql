@@ -10,25 +10,25 @@ source as (
 renamed as (
 
     select
-        ---------- ids
+        {# ---------- ids #}
         cast(product_id as bigint) as product_id,
 
-        ---------- strings
+        {# ---------- strings #}
         sku,
         product_name,
         category,
 
-        ---------- numerics
+        {# ---------- numerics #}
         cast(unit_price_eur as numeric(12, 2)) as unit_price_eur,
 
-        ---------- booleans
+        {# ---------- booleans #}
         cast(is_active as boolean) as is_active,
 
-        ---------- timestamps
+        {# ---------- timestamps #}
         cast(created_at as timestamptz) as created_at,
         cast(updated_at as timestamptz) as updated_at,
 
-        ---------- load metadata
+        {# ---------- load metadata #}
         _dlt_load_id as load_id
 
     from source

@@ -1,6 +1,6 @@
--- The current version of every customer and product in the snapshots is the record as
--- staged now: no change was missed, no deleted record lingers as current. Returns the keys
--- that differ.
+{# The current version of every customer and product in the snapshots is the record as
+   staged now: no change was missed, no deleted record lingers as current. Returns the keys
+   that differ. #}
 with
 
 customers as (

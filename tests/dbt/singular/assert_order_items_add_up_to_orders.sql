@@ -1,6 +1,6 @@
--- Every order's lines add up to the order to the cent: value, refunds and net revenue in
--- EUR, and units. Returns the orders whose lines do not. A build that is not a full refresh
--- checks the orders changed in the test window (lines carry their order's `updated_at`).
+{# Every order's lines add up to the order to the cent: value, refunds and net revenue in
+   EUR, and units. Returns the orders whose lines do not. A build that is not a full refresh
+   checks the orders changed in the test window (lines carry their order's `updated_at`). #}
 {%- set since = test_window_start('fct_orders') %}
 
 with
@@ -63,6 +63,6 @@ where
     line_count <> coalesce(lines_line_count, 0)
     or item_count <> coalesce(lines_item_count, 0)
     or order_total_eur <> coalesce(lines_order_total_eur, 0)
-    -- an order with no lines keeps its refunds at order level
+    {# an order with no lines keeps its refunds at order level #}
     or (lines_line_count is not null and refunded_eur <> lines_refunded_eur)
     or (lines_line_count is not null and net_revenue_eur <> lines_net_revenue_eur)

@@ -1,7 +1,7 @@
--- No order is refunded more than was paid for it. Returns the offending orders.
--- A build that is not a full refresh checks the orders with a payment or refund changed in
--- the test window (only a changed payment can break it), listed as literals read when the
--- test runs: a filter on the orders reaches inside the aggregating model, a join would not.
+{# No order is refunded more than was paid for it. Returns the offending orders.
+   A build that is not a full refresh checks the orders with a payment or refund changed in
+   the test window (only a changed payment can break it), listed as literals read when the
+   test runs: a filter on the orders reaches inside the aggregating model, a join would not. #}
 {%- set since = test_window_start('fct_payments') %}
 {%- set changed_query %}
     select distinct order_id

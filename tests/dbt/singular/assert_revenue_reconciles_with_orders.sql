@@ -1,9 +1,9 @@
--- Net revenue is the same in the daily rollup, the order facts, the order line facts, and
--- recomputed from the staging lines and refunds at the order-day rate: no order is lost or
--- counted twice between staging and the marts. Returns a row when any two differ by a cent.
--- A build that is not a full refresh compares the orders changed in the test window (their
--- lines carry the order's `updated_at`), and the rollup's last days with the orders of those
--- days.
+{# Net revenue is the same in the daily rollup, the order facts, the order line facts, and
+   recomputed from the staging lines and refunds at the order-day rate: no order is lost or
+   counted twice between staging and the marts. Returns a row when any two differ by a cent.
+   A build that is not a full refresh compares the orders changed in the test window (their
+   lines carry the order's `updated_at`), and the rollup's last days with the orders of those
+   days. #}
 {%- set since = test_window_start('fct_orders') %}
 {%- set days_since = test_window_start('fct_orders', 'order_date') %}
 
@@ -23,7 +23,7 @@ staged_items as (
 
 ),
 
--- the refunds of those orders, looked up by order (`any_of_keys`) rather than read in full
+{# the refunds of those orders, looked up by order (`any_of_keys`) rather than read in full #}
 staged_payments as (
 
     select * from {{ ref('stg_shop__payments') }}

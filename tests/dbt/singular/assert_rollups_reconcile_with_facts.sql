@@ -1,7 +1,7 @@
--- The dashboard's rollups tell one story: product sales, marketing and cohorts add up to the
--- same revenue, orders, units, spend, sessions and new customers as the facts they come
--- from. Returns one row per figure that does not add up. A build that is not a full refresh
--- compares the days of the test window (and the cohorts of their months).
+{# The dashboard's rollups tell one story: product sales, marketing and cohorts add up to the
+   same revenue, orders, units, spend, sessions and new customers as the facts they come
+   from. Returns one row per figure that does not add up. A build that is not a full refresh
+   compares the days of the test window (and the cohorts of their months). #}
 {%- set days_since = test_window_start('fct_orders', 'order_date') %}
 {%- set months_since = none if days_since is none
     else month_start('cast(' ~ days_since ~ ' as date)') %}

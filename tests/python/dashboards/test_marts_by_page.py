@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -180,3 +181,17 @@ def test_a_mart_named_through_an_identifier_cannot_pass_unseen() -> None:
 
     with pytest.raises(AssertionError, match="reads a mart through"):
         marts_read([coverage])
+
+
+def test_each_exposure_links_to_its_page() -> None:
+    import dash
+
+    import dashboards.app  # noqa: F401 - registers the pages
+
+    urls = {
+        exposure["name"]: urlsplit(exposure["url"]).path
+        for path in sorted((REPO_ROOT / "models").rglob("*.yml"))
+        for exposure in (yaml.safe_load(path.read_text()) or {}).get("exposures") or []
+    }
+    pages = {exposure_name(page["name"]): page["path"] for page in dash.page_registry.values()}
+    assert {name: urls.get(name) for name in pages} == pages

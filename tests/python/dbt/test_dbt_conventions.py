@@ -65,12 +65,12 @@ def _rename_intermediate(project: Path) -> contextlib.AbstractContextManager:
 
 def _second_models_yaml(project: Path) -> contextlib.AbstractContextManager:
     stack = contextlib.ExitStack()
-    marts = project / "models" / "marts" / "_marts__models.yml"
+    marts = project / "models" / "marts" / "products" / "_products__models.yml"
     text = marts.read_text()
     start = text.index("  - name: dim_products\n")
-    end = text.index("  - name: rpt_revenue_daily\n")
+    end = text.index("  - name: rpt_product_sales_daily\n")
     stack.enter_context(edited(marts, text[start:end], ""))
-    extra = project / "models" / "marts" / "_dim_products.yml"
+    extra = project / "models" / "marts" / "products" / "_dim_products.yml"
     extra.write_text("version: 2\n\nmodels:\n" + text[start:end])
     stack.callback(extra.unlink)
     return stack
@@ -121,11 +121,11 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
     (
         "a mart reading a source",
         lambda project: edited(
-            project / "models" / "marts" / "dim_products.sql",
+            project / "models" / "marts" / "products" / "dim_products.sql",
             "ref('stg_shop__products')",
             "source('shop', 'products')",
         ),
-        "models/marts/dim_products.sql",
+        "models/marts/products/dim_products.sql",
         "layers",
     ),
     (
@@ -136,6 +136,17 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
             "select * from {{ ref('stg_shop__customers') }}",
         ),
         "models/staging/landing/stg_landing__web_sessions.sql",
+        "layers",
+    ),
+    (
+        "a staging model reading its own source's staging model",
+        lambda project: edited(
+            project / "models" / "staging" / "shop" / "stg_shop__payments.sql",
+            "    where {{ dlt_completed_loads('shop') }}\n",
+            "    where {{ dlt_completed_loads('shop') }}\n"
+            "        and order_id in (select order_id from {{ ref('stg_shop__orders') }})\n",
+        ),
+        "models/staging/shop/stg_shop__payments.sql",
         "layers",
     ),
     (
@@ -151,7 +162,7 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
     (
         "two models YAMLs in one folder",
         _second_models_yaml,
-        "models/marts/_dim_products.yml",
+        "models/marts/products/_dim_products.yml",
         "yaml",
     ),
     (
@@ -166,12 +177,12 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
     (
         "a model without a description",
         lambda project: edited(
-            project / "models" / "marts" / "_marts__models.yml",
+            project / "models" / "marts" / "products" / "_products__models.yml",
             "description: One row per product in the catalogue, as it is now"
             " (history in snp_shop__products).",
             "description: ''",
         ),
-        "models/marts/_marts__models.yml",
+        "models/marts/products/_products__models.yml",
         "docs",
     ),
     (
@@ -199,13 +210,13 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
         # the mart's key is tested unique only: its contract's not_null constraint is the rest
         "a mart key neither tested not_null nor constrained not null",
         lambda project: edited(
-            project / "models" / "marts" / "_marts__models.yml",
+            project / "models" / "marts" / "sales" / "_sales__models.yml",
             "description: Primary key of the order.\n"
             "        data_type: bigint\n"
             "        constraints: [{type: not_null}]\n",
             "description: Primary key of the order.\n        data_type: bigint\n",
         ),
-        "models/marts/_marts__models.yml",
+        "models/marts/sales/_sales__models.yml",
         "primary key",
     ),
     (
@@ -223,11 +234,11 @@ CASES: list[tuple[str, Callable[[Path], contextlib.AbstractContextManager], str,
     (
         "PostgreSQL-only SQL in a model",
         lambda project: edited(
-            project / "models" / "marts" / "fct_payments.sql",
+            project / "models" / "marts" / "sales" / "fct_payments.sql",
             "cast(amount as numeric(14, 2)) as amount,",
             "amount::numeric(14, 2) as amount,",
         ),
-        "models/marts/fct_payments.sql:42",
+        "models/marts/sales/fct_payments.sql:42",
         "portability",
     ),
 ]
@@ -263,14 +274,14 @@ def test_each_broken_rule_names_the_file_to_fix(
 def test_the_command_names_the_file_and_fails(checked_copy: tuple[Path, set[str]]) -> None:
     project, _ = checked_copy
     with edited(
-        project / "models" / "marts" / "_marts__models.yml",
+        project / "models" / "marts" / "sales" / "_sales__models.yml",
         "description: Units sold.\n        data_type: integer",
         "data_type: integer",
     ):
         result = conventions("--project-dir", str(project))
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "models/marts/_marts__models.yml: docs: fct_order_items.quantity has no description"
+        "models/marts/sales/_sales__models.yml: docs: fct_order_items.quantity has no description"
         in result.stdout.splitlines()
     )
     assert result.stderr.strip().splitlines()[-1].startswith("conventions: ")
@@ -280,7 +291,9 @@ def test_a_project_that_does_not_parse_is_one_clear_line(
     checked_copy: tuple[Path, set[str]],
 ) -> None:
     project, _ = checked_copy
-    with edited(project / "models" / "marts" / "fct_payments.sql", "with\n", "{% if %}\n"):
+    with edited(
+        project / "models" / "marts" / "sales" / "fct_payments.sql", "with\n", "{% if %}\n"
+    ):
         result = conventions("--project-dir", str(project))
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]

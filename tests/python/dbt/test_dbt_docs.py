@@ -104,8 +104,8 @@ def test_an_undocumented_column_shows_with_the_catalog(docs_site: str) -> None:
     del manifest["nodes"]["model.dataops_retail.dim_products"]["columns"]["review_count"]
     found = [str(violation) for violation in check(manifest, REPO_ROOT, catalog)]
     assert (
-        "models/marts/_marts__models.yml: docs: dim_products.review_count is not in the models YAML"
-        in found
+        "models/marts/products/_products__models.yml: docs: dim_products.review_count is not in the"
+        " models YAML" in found
     )
 
 

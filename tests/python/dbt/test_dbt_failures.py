@@ -105,8 +105,45 @@ def test_stale_sources_fail_the_freshness_check_by_name(built_warehouse: Warehou
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: source freshness failed: "), last
     stale = set(last.removeprefix("error: source freshness failed: ").split(", "))
-    assert stale == {"landing.marketing_spend", "landing.web_sessions"}
+    # the daily files are late; the monthly targets sheet is not yet
+    assert stale == {
+        "landing.marketing_spend",
+        "landing.web_sessions",
+        "landing.product_reviews",
+    }
     assert "ERROR STALE freshness of landing.web_sessions" in result.stdout
+
+
+def test_a_table_whose_files_stop_arriving_is_stale_while_its_source_loads(
+    built_warehouse: Warehouse,
+) -> None:
+    # the targets sheets seem to have come in a load 40 days ago; the other files since
+    w = built_warehouse
+    w.execute(
+        "insert into raw_landing._dlt_loads (load_id, schema_name, status, inserted_at,"
+        " schema_version_hash) select '1', schema_name, 0, inserted_at - interval '40 days',"
+        " schema_version_hash from raw_landing._dlt_loads order by inserted_at limit 1"
+    )
+    w.execute(
+        "create table raw_landing._targets_kept as select _dlt_id, _dlt_load_id"
+        " from raw_landing._loaded_files where table_name = 'sales_targets'"
+    )
+    try:
+        w.execute(
+            "update raw_landing._loaded_files set _dlt_load_id = '1'"
+            " where table_name = 'sales_targets'"
+        )
+        result = w.dataops("freshness", check=False)
+    finally:
+        w.execute(
+            "update raw_landing._loaded_files as files set _dlt_load_id = kept._dlt_load_id"
+            " from raw_landing._targets_kept as kept where kept._dlt_id = files._dlt_id"
+        )
+        w.execute("drop table raw_landing._targets_kept")
+        w.execute("delete from raw_landing._dlt_loads where load_id = '1'")
+    assert result.returncode == 1, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "error: source freshness failed: landing.sales_targets", last
 
 
 def test_production_builds_leave_unit_tests_to_ci_where_every_one_passes(
@@ -170,7 +207,7 @@ def test_a_broken_contract_stops_the_build_before_the_mart_changes(
         )
 
     before = mart()
-    model = project_copy / "models" / "marts" / "rpt_revenue_daily.sql"
+    model = project_copy / "models" / "marts" / "sales" / "rpt_revenue_daily.sql"
     with edited(
         model,
         "cast(net_revenue_eur as numeric(14, 2)) as net_revenue_eur",

@@ -26,7 +26,7 @@
 
     union
 
-    -- spend corrected on any day: the day's spend differs from what the table reports
+    {# spend corrected on any day: the day's spend differs from what the table reports #}
     select coalesce(spend.spend_date, reported.spend_date)
     from (
         select
@@ -114,7 +114,7 @@ sessions_per_day as (
 
 ),
 
--- orders on the day they were placed, credited by last non-direct click
+{# orders on the day they were placed, credited by last non-direct click #}
 orders_per_day as (
 
     select

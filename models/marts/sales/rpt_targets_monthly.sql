@@ -45,7 +45,7 @@ data_end as (
 
 ),
 
--- a month after the last one with orders has no actual yet (null, not zero)
+{# a month after the last one with orders has no actual yet (null, not zero) #}
 final as (
 
     select

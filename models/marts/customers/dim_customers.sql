@@ -12,8 +12,8 @@
 
 with
 
--- not materialized (here and below): each use filters the view itself, so it reads only the
--- raw rows it needs instead of every row once (see any_of_keys)
+{# not materialized (here and below): each use filters the view itself, so it reads only the
+   raw rows it needs instead of every row once (see any_of_keys) #}
 staged_customers as not materialized (
 
     select * from {{ ref('stg_shop__customers') }}
@@ -50,9 +50,9 @@ payments as (
 
 ),
 
--- Late updates: the customers whose orders, payments or own record changed since the newest
--- change already in the table, less the lookback window, are read again (as `fct_orders`
--- rebuilds their orders).
+{# Late updates: the customers whose orders, payments or own record changed since the newest
+   change already in the table, less the lookback window, are read again (as `fct_orders`
+   rebuilds their orders). #}
 changed_customers as (
 
     select staged_orders.customer_id
@@ -61,7 +61,7 @@ changed_customers as (
 
     union
 
-    -- the orders looked up by key: a join would read every order to find a few
+    {# the orders looked up by key: a join would read every order to find a few #}
     select staged_orders.customer_id
     from staged_orders
     where {{ any_of_keys(

@@ -40,9 +40,9 @@ payments as (
 
 ),
 
--- Late updates: the lines of every order whose status or payments changed since the newest
--- change already in the table, less the lookback window, are read again. (Each import is
--- read once, so the database filters it where it is stored instead of reading it all.)
+{# Late updates: the lines of every order whose status or payments changed since the newest
+   change already in the table, less the lookback window, are read again. (Each import is
+   read once, so the database filters it where it is stored instead of reading it all.) #}
 changed_orders as (
 
     select orders.order_id
@@ -96,9 +96,9 @@ lines_with_running_totals as (
 
 ),
 
--- The order's total converts as a whole, rounded to the cent, and each line takes the
--- difference of the rounded running totals: the lines add up to the order to the cent, and
--- a full refund (which converts the same total) cancels them exactly.
+{# The order's total converts as a whole, rounded to the cent, and each line takes the
+   difference of the rounded running totals: the lines add up to the order to the cent, and
+   a full refund (which converts the same total) cancels them exactly. #}
 lines_converted as (
 
     select
@@ -114,9 +114,9 @@ lines_converted as (
 
 ),
 
--- Refunds say how much came back, not which lines: each line carries the order's refund in
--- proportion to its value, shared out the same way, so the lines' refunds add up to the
--- order's to the cent.
+{# Refunds say how much came back, not which lines: each line carries the order's refund in
+   proportion to its value, shared out the same way, so the lines' refunds add up to the
+   order's to the cent. #}
 refunds_allocated as (
 
     select

@@ -27,9 +27,9 @@ channel_groups as (
 
 ),
 
--- Sessions do not change once recorded, but a day's file can arrive late: an incremental
--- build reads again every session started within the lookback window before the newest one
--- already in the table.
+{# Sessions do not change once recorded, but a day's file can arrive late: an incremental
+   build reads again every session started within the lookback window before the newest one
+   already in the table. #}
 sessions_in_scope as (
 
     select * from web_sessions

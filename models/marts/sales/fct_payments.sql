@@ -18,9 +18,9 @@ payments_in_eur as (
 
 ),
 
--- Late updates: every payment or refund changed since the newest change already in the table,
--- less the lookback window, is read again (a payment's amount in EUR comes from its order's
--- day, which does not change).
+{# Late updates: every payment or refund changed since the newest change already in the table,
+   less the lookback window, is read again (a payment's amount in EUR comes from its order's
+   day, which does not change). #}
 payments as (
 
     select * from payments_in_eur

@@ -7,9 +7,9 @@
     )
 }}
 
--- An incremental build rebuilds, from rpt_product_sales_daily's rows, the whole days that
--- rollup rebuilt (`sales_days_to_rebuild`, from the same newest day); the slices it rebuilt
--- because a customer moved change nothing summed over every country.
+{# An incremental build rebuilds, from rpt_product_sales_daily's rows, the whole days that
+   rollup rebuilt (`sales_days_to_rebuild`, from the same newest day); the slices it rebuilt
+   because a customer moved change nothing summed over every country. #}
 {%- set days_to_rebuild = sales_days_to_rebuild(lookback_start('sales_date')) %}
 
 with
@@ -23,8 +23,8 @@ product_sales as (
 
 ),
 
--- the product rollup summed over every country and channel: what a view without country or
--- channel filters reads, one row per product and day instead of one per country and channel
+{# the product rollup summed over every country and channel: what a view without country or
+   channel filters reads, one row per product and day instead of one per country and channel #}
 aggregated as (
 
     select

@@ -7,9 +7,9 @@
     )
 }}
 
--- An incremental build rebuilds the days and the slices of a day and country that
--- rpt_product_sales_daily rebuilt (the same `sales_slices_to_rebuild`, from the same newest
--- day), from its rows of those; the pre-hook deletes them first.
+{# An incremental build rebuilds the days and the slices of a day and country that
+   rpt_product_sales_daily rebuilt (the same `sales_slices_to_rebuild`, from the same newest
+   day), from its rows of those; the pre-hook deletes them first. #}
 {%- set rebuild = sales_slices_to_rebuild(lookback_start('sales_date')) %}
 
 with
@@ -23,8 +23,8 @@ product_sales as (
 
 ),
 
--- the product rollup summed over the products of each category: every figure here is the
--- sum of the product rows it stands for (order counts are not, so they are left out)
+{# the product rollup summed over the products of each category: every figure here is the
+   sum of the product rows it stands for (order counts are not, so they are left out) #}
 aggregated as (
 
     select
@@ -63,7 +63,7 @@ final as (
 
     from aggregated
 
-    -- stored in the order the dashboard reads it, as rpt_product_sales_daily
+    {# stored in the order the dashboard reads it, as rpt_product_sales_daily #}
     order by country_code, channel, sales_date, category
 
 )

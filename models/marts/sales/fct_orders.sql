@@ -16,8 +16,8 @@
 
 with
 
--- not materialized: each use below filters the view itself, so it reads only the raw rows
--- it needs (as a materialized CTE, `any_of_keys` would scan every order once per key)
+{# not materialized: each use below filters the view itself, so it reads only the raw rows
+   it needs (as a materialized CTE, `any_of_keys` would scan every order once per key) #}
 orders as not materialized (
 
     select * from {{ ref('stg_shop__orders') }}
@@ -48,9 +48,9 @@ customers as not materialized (
 
 ),
 
--- Late updates: every order, payment or customer changed since the newest change already
--- in the table, less the lookback window, is read again. So is every order of the
--- customers they touch, because the order sequence and the country come from the customer.
+{# Late updates: every order, payment or customer changed since the newest change already
+   in the table, less the lookback window, is read again. So is every order of the
+   customers they touch, because the order sequence and the country come from the customer. #}
 changed_customers as (
 
     select orders.customer_id
@@ -59,7 +59,7 @@ changed_customers as (
 
     union
 
-    -- the orders looked up by key: a join would read every order to find a few
+    {# the orders looked up by key: a join would read every order to find a few #}
     select orders.customer_id
     from orders
     where {{ any_of_keys(

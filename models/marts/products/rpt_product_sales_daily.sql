@@ -42,8 +42,8 @@ products as (
 
 ),
 
--- lines of orders not cancelled, on the day the order was placed; a later return counts
--- against that day too
+{# lines of orders not cancelled, on the day the order was placed; a later return counts
+   against that day too #}
 lines_sold as (
 
     select
@@ -112,8 +112,8 @@ final as (
     left join products
         on aggregated.product_id = products.product_id
 
-    -- stored in the order the dashboard reads it: a view filtered by country or channel
-    -- reads a few runs of neighbouring pages through the index on these columns
+    {# stored in the order the dashboard reads it: a view filtered by country or channel
+       reads a few runs of neighbouring pages through the index on these columns #}
     order by
         aggregated.country_code,
         aggregated.channel,

@@ -27,8 +27,8 @@ customers as (
 
 ),
 
--- not materialized: an incremental build reads it twice, by month and by customer, each by
--- an index
+{# not materialized: an incremental build reads it twice, by month and by customer, each by
+   an index #}
 orders as not materialized (
 
     select * from {{ ref('fct_orders') }}
@@ -50,8 +50,8 @@ customer_cohorts as (
 
 ),
 
--- the orders a rebuild counts: those of the months it rebuilds for every cohort, and the
--- older ones of the customers of the cohorts it rebuilds whole
+{# the orders a rebuild counts: those of the months it rebuilds for every cohort, and the
+   older ones of the customers of the cohorts it rebuilds whole #}
 orders_in_scope as (
 
     select * from orders
@@ -100,7 +100,7 @@ cohort_sizes as (
 
 ),
 
--- a customer is active in a month when they placed an order in it, whatever its status
+{# a customer is active in a month when they placed an order in it, whatever its status #}
 customer_months as (
 
     select
@@ -135,7 +135,7 @@ activity_per_cohort as (
 
 ),
 
--- every cohort gets a row for each month since its first, active customers or not
+{# every cohort gets a row for each month since its first, active customers or not #}
 cohort_months as (
 
     select
