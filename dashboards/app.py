@@ -3,7 +3,9 @@
 Pages live in `pages/`, one module each. The shell owns the filters every page shares (date
 range, countries, channels): it reads them from the link's query string, keeps them in the
 `filters-store` that every page callback takes as input, and writes them back to the address
-bar and the navigation links, so any view can be shared as a link.
+bar and the navigation links, so any view can be shared as a link (`dashboards/sync.py`).
+It also holds "Report a data issue" (`dashboards/report.py`) and, in front of every callback,
+the request checks of `dashboards/guard.py`.
 
 Nothing here touches the database at import: pages build their layouts in functions and
 fill them in callbacks, so importing the app (gunicorn does, once per worker) is cheap and
