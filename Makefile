@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock.txt pyproject.toml | s
 DASHBOARD_PORT ?= 8050
 SQL_PATHS := models macros tests/dbt analyses
 
-.PHONY: setup demo test lint format pytest dashboard lock clean stop help bench ci-slim
+.PHONY: setup demo test test-fast lint format pytest dashboard lock clean stop help bench ci-slim
 
 help:
 	@echo "make demo   set up, generate demo data, ingest, dbt build, serve the dashboard on :$(DASHBOARD_PORT)"
 	@echo "make test   set up, lint, and run the whole test suite (pytest + dbt build on a throwaway database)"
+	@echo "make test-fast   lint and the tests that need no pipeline run (a few minutes)"
 	@echo "make bench [SCALE=orders]   benchmarks; writes docs/benchmarks/latest.{json,md}"
 	@echo "make ci-slim [PR=n]   the pull request's slim CI, locally (docs/pull-requests.md)"
 	@echo "make lint | format | dashboard | stop | lock | clean"
@@ -38,6 +39,7 @@ stop: setup
 	$(BIN)/dataops db stop
 
 lint: setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
@@ -55,6 +57,10 @@ pytest: setup
 	$(BIN)/python -m pytest
 
 test: lint pytest
+
+# The quick tier while working: lint and every test not marked slow (tests/python/conftest.py).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 # A pull request's slim CI, the same steps as .github/workflows/ci.yml (docs/pull-requests.md).
 PR ?= local

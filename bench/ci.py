@@ -21,37 +21,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.project import copy_repository, git
+
 from bench.common import BIN, FIRST_BUILD_ANCHOR, Measurement, figure, measure, models_built, settle
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 TARGET = 0.25
 LINT_TARGET_S = 3.0
 CHANGED_MODEL = "models/staging/shop/stg_shop__customers.sql"
 _IN_DIRECTORY = 'cd "$0" && exec "$@"'
-_GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
 
-def copy_project(dest: Path) -> Path:
-    """The working tree (tracked and untracked files, not ignored ones) as a one-commit repo."""
-    listing = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file() and not source.is_symlink():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    for args in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"]):
-        subprocess.run([*_GIT, *args], cwd=dest, check=True, capture_output=True)
-    subprocess.run([*_GIT, "commit", "--quiet", "-m", "bench"], cwd=dest, check=True)
-    return dest
-
-
-def _env(project: Path, conn: Connection, state: Path) -> dict[str, str]:
+def _env(project: Path, conn: WarehouseSettings, state: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -75,7 +56,7 @@ def _copied(state: Path, pr: str) -> list[dict]:
 
 def run(
     workdir: Path,
-    conn: Connection,
+    conn: WarehouseSettings,
     full: Measurement | None = None,
     full_models: int | None = None,
 ) -> dict:
@@ -86,7 +67,7 @@ def run(
     orders that is ~20 minutes and a second copy of every mart on disk."""
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    project = copy_project(workdir / "project")
+    project = copy_repository(workdir / "project", link_venv=False, message="bench")
     state = workdir / "state"
     env = _env(project, conn, state)
     try:
@@ -101,7 +82,7 @@ def run(
 
         model = project / CHANGED_MODEL
         model.write_text("-- reviewed: one row per customer\n" + model.read_text())
-        subprocess.run([*_GIT, "commit", "--quiet", "-am", "change"], cwd=project, check=True)
+        git(project, "commit", "--quiet", "-am", "change", identity="bench")
         _dataops(project, env, "ci", "state", "--pr", "bench_slim", "--prod-state", str(prod_state))
         settle(conn)
         slim = _dataops(project, env, "ci", "build", "--pr", "bench_slim")

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
+from support.warehouse import throwaway_database, throwaway_server
 
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection, throwaway_database, throwaway_server
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import WarehouseSettings
 
 BIN = Path(sys.executable).parent
 
@@ -41,7 +42,7 @@ class Measurement:
 
 @dataclass
 class BenchWarehouse:
-    conn: Connection
+    conn: WarehouseSettings
     state_dir: Path
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -94,7 +95,7 @@ def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def settle(conn: Connection, limit_s: float = 300.0) -> None:
+def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
     """Wait until no autovacuum worker runs on the server (at most `limit_s`), then write the
     dirty pages out (`CHECKPOINT`, then the OS's `sync`). A large build leaves PostgreSQL
     analysing and vacuuming its new tables, and gigabytes of dirty pages its next checkpoint
@@ -124,7 +125,7 @@ def settle(conn: Connection, limit_s: float = 300.0) -> None:
     os.sync()
 
 
-def psql_file(conn: Connection, script: Path) -> Measurement:
+def psql_file(conn: WarehouseSettings, script: Path) -> Measurement:
     """Run a SQL script through psql, stopping at the first error."""
     settle(conn)
     env = {**os.environ, **conn.libpq_env()}

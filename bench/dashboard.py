@@ -23,7 +23,7 @@ that is already built (the one `dataops run` made, after changing only the marts
 
     python -m bench.dashboard [--requests N] [--workdir DIR]
 
-measures it on the warehouse `dataops.warehouse` resolves and prints the figures as JSON.
+measures it on the warehouse `dataops.core.warehouse` resolves and prints the figures as JSON.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from typing import Any
 
 import requests
 
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection, free_port, resolve
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import WarehouseSettings, free_port, resolve
 
 REQUESTS = 200
 TARGETS = {"ratio": 3.0, "p95_ms": 100.0, "first_load_s": 1.0}
@@ -200,7 +200,7 @@ def first_page_load(url: str, runs: int = 3) -> dict[str, float] | None:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, conn: Connection) -> Iterator[tuple[str, int]]:
+def serve(workdir: Path, conn: WarehouseSettings) -> Iterator[tuple[str, int]]:
     """`dataops dashboard` against the warehouse; its URL and process id."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DASHBOARD_"))}
@@ -260,7 +260,7 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def run(workdir: Path, conn: Connection, requests_per_callback: int = REQUESTS) -> dict:
+def run(workdir: Path, conn: WarehouseSettings, requests_per_callback: int = REQUESTS) -> dict:
     """B6 and B6 first load for a built warehouse, as rows of the benchmark table."""
     with serve(workdir, conn) as (url, pid):
         measured = measure_callbacks(url, requests_per_callback)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bench.common import FIRST_BUILD_ANCHOR, BenchWarehouse, Measurement, figure, psql_file
-from dataops.paths import dbt_target_dir
+from dataops.core.paths import dbt_target_dir
 
 TARGETS = {"B3": 2.0}
 # B4's target by the scale it is measured at (orders, least first), as the issue sets them: at

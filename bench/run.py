@@ -23,8 +23,8 @@ import requests
 
 from bench.common import Measurement, bench_warehouse, models_built, now, say
 from bench.dbt import b3_build_against_plain_sql, b4_incremental_against_full_refresh
-from dataops.paths import REPO_ROOT, dbt_target_dir
-from dataops.warehouse import free_port
+from dataops.core.paths import REPO_ROOT, dbt_target_dir
+from dataops.core.warehouse import free_port
 
 DEMO_DAYS = 365
 DEFAULT_DEMO_ORDERS = 20_000

@@ -17,7 +17,7 @@ import os
 
 from flask import Flask, Response, request
 
-from dataops.errors import DataOpsError
+from dataops.core.errors import DataOpsError
 
 REALM = "Northwind Threads dashboard"
 

@@ -5,7 +5,7 @@ Rules this module keeps, so no request can reach beyond the marts:
 - SQL text is written here, never built from input. Values travel as bound parameters; the
   few identifiers that vary (the marts schema, a breakdown column) come from allowlists in this
   module and are quoted with `psycopg2.sql.Identifier`.
-- The connection comes from the project's one resolver (`dataops.warehouse`), from the
+- The connection comes from the project's one resolver (`dataops.core.warehouse`), from the
   `DATABASE_URL` the CLI hands to the server processes: the read-only reporter role when the
   project defines roles. Sessions are read-only and have a statement timeout besides.
 - Errors become `DataUnavailable`, whose message is fit for a stakeholder's screen; the
@@ -38,8 +38,8 @@ from psycopg2 import sql
 from psycopg2.pool import ThreadedConnectionPool
 
 from dashboards.filters import DateRange, Filters
-from dataops.errors import DataOpsError
-from dataops.warehouse import resolve
+from dataops.core.errors import DataOpsError
+from dataops.core.warehouse import resolve
 
 log = logging.getLogger(__name__)
 

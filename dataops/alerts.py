@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import requests
 from psycopg2 import sql
 
+from dataops.core.warehouse import WarehouseSettings
 from dataops.observability import SCHEMA
-from dataops.warehouse import Connection
 
 WEBHOOK_ENV = "DATAOPS_ALERT_WEBHOOK"
 
@@ -52,25 +52,21 @@ _FAILURES_SQL = """
 """
 
 
-def failures(conn: Connection, run_id: str) -> list[Failure]:
+def failures(settings: WarehouseSettings, run_id: str) -> list[Failure]:
     """What went wrong in a run, from its recorded history."""
-    connection = conn.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL(_FAILURES_SQL).format(schema=sql.Identifier(SCHEMA)), {"run": run_id}
-            )
-            found = {Failure(*row) for row in cursor.fetchall()}
-            cursor.execute(
-                sql.SQL(
-                    "select command, coalesce(error, 'failed') from {}.pipeline_runs"
-                    " where run_id = %s and status = 'failed'"
-                ).format(sql.Identifier(SCHEMA)),
-                (run_id,),
-            )
-            failed_commands = cursor.fetchall()
-    finally:
-        connection.close()
+    with settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(_FAILURES_SQL).format(schema=sql.Identifier(SCHEMA)), {"run": run_id}
+        )
+        found = {Failure(*row) for row in cursor.fetchall()}
+        cursor.execute(
+            sql.SQL(
+                "select command, coalesce(error, 'failed') from {}.pipeline_runs"
+                " where run_id = %s and status = 'failed'"
+            ).format(sql.Identifier(SCHEMA)),
+            (run_id,),
+        )
+        failed_commands = cursor.fetchall()
     if not found:
         # a run that failed for a reason no finer record explains
         found = {Failure("run", command, error) for command, error in failed_commands}
@@ -83,44 +79,40 @@ def message(run_id: str, new: list[Failure]) -> dict[str, str]:
     return {"text": "\n".join(lines)}
 
 
-def send(conn: Connection, run_id: str, webhook: str | None = None) -> list[Failure]:
+def send(settings: WarehouseSettings, run_id: str, webhook: str | None = None) -> list[Failure]:
     """Post the run's failures not alerted before; returns what was sent."""
     webhook = webhook or os.environ.get(WEBHOOK_ENV)
     if not webhook:
         return []
-    found = failures(conn, run_id)
+    found = failures(settings, run_id)
     if not found:
         return []
-    connection = conn.connect()
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "create table if not exists {}.alerts_sent (run_id text not null,"
-                    " failure_key text not null, sent_at timestamptz not null default now(),"
-                    " primary key (run_id, failure_key))"
-                ).format(sql.Identifier(SCHEMA))
-            )
-            # the row lock makes concurrent senders of one run wait for each other
-            cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", (run_id,))
-            cursor.execute(
-                sql.SQL("select failure_key from {}.alerts_sent where run_id = %s").format(
-                    sql.Identifier(SCHEMA)
-                ),
-                (run_id,),
-            )
-            already = {row[0] for row in cursor.fetchall()}
-            new = [failure for failure in found if failure.key not in already]
-            if not new:
-                return []
-            response = requests.post(webhook, json=message(run_id, new), timeout=10)
-            response.raise_for_status()
-            cursor.executemany(
-                sql.SQL("insert into {}.alerts_sent (run_id, failure_key) values (%s, %s)").format(
-                    sql.Identifier(SCHEMA)
-                ),
-                [(run_id, failure.key) for failure in new],
-            )
-    finally:
-        connection.close()
+    with settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "create table if not exists {}.alerts_sent (run_id text not null,"
+                " failure_key text not null, sent_at timestamptz not null default now(),"
+                " primary key (run_id, failure_key))"
+            ).format(sql.Identifier(SCHEMA))
+        )
+        # the row lock makes concurrent senders of one run wait for each other
+        cursor.execute("select pg_advisory_xact_lock(hashtext(%s))", (run_id,))
+        cursor.execute(
+            sql.SQL("select failure_key from {}.alerts_sent where run_id = %s").format(
+                sql.Identifier(SCHEMA)
+            ),
+            (run_id,),
+        )
+        already = {row[0] for row in cursor.fetchall()}
+        new = [failure for failure in found if failure.key not in already]
+        if not new:
+            return []
+        response = requests.post(webhook, json=message(run_id, new), timeout=10)
+        response.raise_for_status()
+        cursor.executemany(
+            sql.SQL("insert into {}.alerts_sent (run_id, failure_key) values (%s, %s)").format(
+                sql.Identifier(SCHEMA)
+            ),
+            [(run_id, failure.key) for failure in new],
+        )
     return new

@@ -33,14 +33,17 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir, state_dir
-from dataops.warehouse import Connection, resolve
+from dataops import dbt as dbt_runner
+from dataops import pipeline
+from dataops.core.console import say
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, dbt_target_dir, state_dir
+from dataops.core.warehouse import WarehouseSettings, resolve
 
 # Names the workflows share with this module; tests/python/ci checks the workflows use them.
 DEPLOY_WORKFLOW = "deploy.yml"
@@ -52,11 +55,6 @@ SCHEMA_PREFIX = "ci_pr_"
 
 BIN = Path(sys.executable).parent
 _PR_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
-
-
-def say(message: str) -> None:
-    """Progress on stderr, so stdout carries only results such as the summary."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def annotate(level: str, message: str) -> None:
@@ -142,80 +140,6 @@ def git(*args: str, check: bool = True, cwd: Path = REPO_ROOT) -> str:
             f"`git {' '.join(args)}` failed: {reason[-1] if reason else 'no output'}"
         )
     return result.stdout.strip() if result.returncode == 0 else ""
-
-
-def dbt_env(
-    conn: Connection, *, target: str, target_path: Path, schema: str | None = None
-) -> dict[str, str]:
-    """The environment `profiles.yml` reads, for one target, with its own artifact folder.
-
-    A schema left over in the caller's environment (DBT_SCHEMA) never reaches production.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in {"DBT_SCHEMA", "DBT_TARGET"}}
-    env.update(conn.dbt_env())
-    env.update(
-        DBT_PROFILES_DIR=str(REPO_ROOT),
-        DBT_TARGET=target,
-        DBT_TARGET_PATH=str(target_path),
-        DBT_LOG_PATH=str(target_path.parent / "logs"),
-    )
-    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if schema:
-        env["DBT_SCHEMA"] = schema
-    return env
-
-
-def run_dbt(
-    arguments: Sequence[str], env: dict[str, str], *, cwd: Path = REPO_ROOT, capture: bool = False
-) -> subprocess.CompletedProcess:
-    """Run dbt from the project's virtual environment. Its log streams to stderr unless
-    captured, so stdout carries only the summary."""
-    executable = BIN / "dbt"
-    command = [str(executable) if executable.exists() else "dbt", *arguments]
-    if capture:
-        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    sys.stdout.flush()
-    return subprocess.run(command, cwd=cwd, env=env, stdout=sys.stderr, text=True)
-
-
-class DbtSession:
-    """dbt run in this process, for the commands of one step (`ls`, then `build`): the project
-    is parsed once and dbt imported once, instead of once per command (each dbt process spends
-    ~2 s importing and, after the first parse, ~1.5 s parsing again: a fifth of slim CI's time
-    at 1M orders). Each command sees `env` as its environment, as a subprocess would, and its
-    log goes to stderr (or nowhere, `quiet`), so stdout carries only the summary."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.manifest: object | None = None
-
-    def invoke(self, arguments: Sequence[str], *, quiet: bool = False) -> tuple[int, object]:
-        """Run one dbt command: (exit code as dbt's CLI gives it, dbt's result)."""
-        import contextlib
-        import io
-
-        saved = dict(os.environ)
-        sys.stdout.flush()
-        log = io.StringIO()
-        try:
-            os.environ.clear()
-            os.environ.update(self.env)
-            with contextlib.redirect_stdout(log if quiet else sys.stderr):
-                from dbt.cli.main import dbtRunner
-
-                project = ["--project-dir", str(REPO_ROOT)]
-                result = None
-                if self.manifest is None:
-                    result = dbtRunner().invoke(["parse", *project, *(["--quiet"] * quiet)])
-                    self.manifest = result.result if result.success else None
-                if self.manifest is not None:
-                    result = dbtRunner(manifest=self.manifest).invoke([*arguments, *project])
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        if quiet and not result.success:
-            print(log.getvalue(), end="", file=sys.stderr, flush=True)  # what went wrong
-        return (0 if result.success else 2 if result.exception else 1), result
 
 
 # -- production state -------------------------------------------------------------------------
@@ -305,17 +229,18 @@ def _download_deploy_artifact(dest: Path, branch: str, notes: list[str]) -> str 
     return f"the `{PROD_STATE_ARTIFACT}` artifact of deploy run {run_id} on {branch}"
 
 
-def _parse_base_in_worktree(ref: str, dest: Path, conn: Connection, notes: list[str]) -> bool:
+def _parse_base_in_worktree(
+    ref: str, dest: Path, conn: WarehouseSettings, notes: list[str]
+) -> bool:
     """`dbt parse --target prod` of the base branch, checked out in a throwaway git worktree."""
     scratch = Path(tempfile.mkdtemp(prefix="dataops-base-"))
     worktree = scratch / "project"
     try:
         git("worktree", "add", "--detach", "--quiet", str(worktree), ref)
         target = scratch / "target"
-        env = dbt_env(conn, target="prod", target_path=target)
-        env["DBT_PROFILES_DIR"] = str(worktree)
+        env = dbt_runner.environment(conn, target="prod", target_path=target, profiles_dir=worktree)
         say(f"state: dbt parse of {ref} in a git worktree ...")
-        result = run_dbt(
+        result = dbt_runner.run(
             ["parse", "--project-dir", str(worktree), "--target", "prod", "--quiet"],
             env,
             cwd=worktree,
@@ -346,7 +271,7 @@ def resolve_state(
     given: str | None,
     base: str | None,
     prod_branch: str,
-    conn: Connection,
+    conn: WarehouseSettings,
     artifact: bool = True,
 ) -> dict:
     """Find production's manifest by the fallback chain and copy it to the workspace.
@@ -415,7 +340,7 @@ def step_state(ws: Workspace, args: argparse.Namespace) -> bool:
 # -- build ------------------------------------------------------------------------------------
 
 
-def drop_schema(conn: Connection, schema: str) -> bool:
+def drop_schema(conn: WarehouseSettings, schema: str) -> bool:
     """Drop a pull request's schema; True if it existed. Refuses any other schema."""
     from psycopg2 import sql
 
@@ -436,7 +361,7 @@ def drop_schema(conn: Connection, schema: str) -> bool:
 
 
 def _selected_relations(
-    dbt: DbtSession, selection: list[str], *resource_types: str
+    dbt: dbt_runner.Session, selection: list[str], *resource_types: str
 ) -> list[dict[str, str]]:
     """The models, seeds and snapshots a build with this selection would write, per dbt ls:
     each one's unique_id, resource_type, relation (database, schema, alias) and
@@ -474,7 +399,7 @@ def _selected_relations(
     ]
 
 
-def _slim_selection(dbt: DbtSession, ws: Workspace) -> tuple[list[dict], set[str]]:
+def _slim_selection(dbt: dbt_runner.Session, ws: Workspace) -> tuple[list[dict], set[str]]:
     """What `--select state:modified+` builds, as _selected_relations gives it, and the nodes
     changed themselves (`state:modified`), from one `dbt ls`: the descendants are read from
     the manifest the session's parse writes (its child_map is the graph dbt selects `+`
@@ -581,7 +506,11 @@ def _copy_table(cursor, source, target) -> int:
 
 
 def copy_incremental_models(
-    conn: Connection, env: dict[str, str], ws: Workspace, selected: list[dict], changed: set[str]
+    conn: WarehouseSettings,
+    env: dict[str, str],
+    ws: Workspace,
+    selected: list[dict],
+    changed: set[str],
 ) -> tuple[list[dict], list[str]]:
     """Production's tables of the incremental models this build selects but does not change,
     copied into the pull request's schema before `dbt build`: (copies, notes).
@@ -715,7 +644,7 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
     # production for the parents dbt defers to.
     if drop_schema(conn, ws.schema):
         say(f"build: dropped the previous {ws.schema}")
-    env = dbt_env(conn, target="ci", target_path=ws.target, schema=ws.schema)
+    env = dbt_runner.environment(conn, target="ci", target_path=ws.target, schema=ws.schema)
     if has_state:
         selection = ["--select", "state:modified+", "--state", str(ws.prod_state)]
         mode = "slim"
@@ -724,7 +653,7 @@ def step_build(ws: Workspace, args: argparse.Namespace) -> bool:
         selection = []
         mode = "full"
     changed: set[str] = set()
-    dbt = DbtSession(env)
+    dbt = dbt_runner.Session(env)
     try:
         if has_state:
             selected, changed = _slim_selection(dbt, ws)
@@ -843,7 +772,7 @@ def step_lint(ws: Workspace, args: argparse.Namespace) -> bool:
         return True
     say(f"lint: {len(files)} changed SQL file(s), dbt templater ({compared}) ...")
     conn = resolve()
-    env = dbt_env(conn, target="prod", target_path=ws.path("lint-target"))
+    env = dbt_runner.environment(conn, target="prod", target_path=ws.path("lint-target"))
     result = subprocess.run(
         [
             str(BIN / "sqlfluff"),
@@ -1251,8 +1180,6 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     The same recorded steps as `dataops run` (without demo data). Stale sources stop the
     deploy before the build, so production keeps its last good state, unless --keep-going.
     """
-    from dataops import cli
-
     for name in ("DBT_SCHEMA", "DBT_TARGET"):  # production is the profile's default target
         os.environ.pop(name, None)
     conn = resolve()
@@ -1270,7 +1197,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
                 published = "index.html" if name == "static_index.html" else name
                 shutil.copy2(target / name, out / folder / published)
 
-    def step(name: str, action: Callable[[], int], *published: str) -> None:
+    def step(name: str, action: Callable[[], object], *published: str) -> None:
         say(f"== deploy: {name}")
         try:
             action()
@@ -1282,23 +1209,23 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             publish(*published)
 
     if not args.skip_ingest:
-        step("ingest", lambda: cli.cmd_ingest(argparse.Namespace(sources=[])), "prod-state")
+        step("ingest", lambda: pipeline.ingest(settings=conn), "prod-state")
     step(
         "source freshness",
-        lambda: cli.cmd_freshness(argparse.Namespace()),
+        lambda: pipeline.freshness(settings=conn),
         "prod-state",
         "sources.json",
     )
     step(
         "dbt build",
-        lambda: cli.cmd_transform(argparse.Namespace(dbt_args=[])),
+        lambda: pipeline.transform(settings=conn),
         "prod-state",
         "manifest.json",
         "run_results.json",
     )
     step(
         "dbt docs generate",
-        lambda: cli.dbt(["docs", "generate", "--static"]),
+        lambda: pipeline.docs_generate(static=True, settings=conn),
         "docs",
         "static_index.html",
     )

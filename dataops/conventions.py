@@ -27,20 +27,16 @@ Without `--manifest` the check runs `dbt parse` first, which needs no database.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
-import os
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, dbt_target_dir
+from dataops.core.errors import DataOpsError
+from dataops.core.paths import REPO_ROOT, dbt_target_dir
 
 LAYERS = ("staging", "intermediate", "marts")
 MART_PREFIXES = ("fct_", "dim_", "rpt_")
@@ -370,57 +366,17 @@ def _project_name(project_dir: Path) -> str:
 # -- running dbt parse ------------------------------------------------------------------------
 
 
-_PARSE_ENV = {
-    # profiles.yml reads these; parsing never connects, so any value will do
-    "DBT_PG_HOST": "localhost",
-    "DBT_PG_PORT": "5432",
-    "DBT_PG_USER": "dataops",
-    "DBT_ENV_SECRET_PG_PASSWORD": "",
-    "DBT_PG_DBNAME": "warehouse",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-}
-
-
-@contextlib.contextmanager
-def _parse_environment(profiles: Path) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in _PARSE_ENV.items() if k not in os.environ})
-    os.environ["DBT_PROFILES_DIR"] = str(profiles)
-    os.environ.pop("DBT_TARGET_PATH", None)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def parse(project_dir: Path) -> Path:
     """Run `dbt parse` on the project in this process (no database needed; a second parse of
     the same folder only reads what changed); return the manifest's path."""
-    from dbt.cli.main import dbtRunner
+    from dataops import dbt
 
     target = (
         dbt_target_dir() / "conventions"
         if project_dir.resolve() == REPO_ROOT
         else project_dir / "target"
     )
-    profiles = project_dir if (project_dir / "profiles.yml").exists() else REPO_ROOT
-    arguments = [
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(project_dir),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-    ]
-    with _parse_environment(profiles):
-        try:
-            result = dbtRunner().invoke(arguments)
-            failure = None if result.success else result.exception
-        except Exception as exc:  # dbt raises its own errors for a broken project
-            failure = exc
+    failure = dbt.parse(project_dir, target)
     manifest = target / "manifest.json"
     if failure is not None or not manifest.exists():
         lines = [
@@ -462,20 +418,3 @@ def run(project_dir: Path, manifest: Path | None, catalog: Path | None) -> int:
         return 1
     print(f"conventions: {checked} models follow every rule", file=sys.stderr)
     return 0
-
-
-def cmd_conventions(args: argparse.Namespace) -> int:
-    return run(Path(args.project_dir).resolve(), args.manifest, args.catalog)
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """`dataops conventions`: one line in the CLI's parser."""
-    parser = sub.add_parser("conventions", help="check the dbt project's conventions")
-    parser.add_argument(
-        "--project-dir", default=str(REPO_ROOT), help="the dbt project (default: this repository)"
-    )
-    parser.add_argument("--manifest", type=Path, help="a manifest.json to check (skips dbt parse)")
-    parser.add_argument(
-        "--catalog", type=Path, help="a catalog.json, to check every real column is documented"
-    )
-    parser.set_defaults(func=cmd_conventions)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 SCHEMA = "observability"
 
@@ -73,32 +73,28 @@ def columns(table: str) -> list[str]:
 _ENSURED: set[tuple[str, int, str]] = set()
 
 
-def ensure_tables(conn: Connection) -> None:
+def ensure_tables(settings: WarehouseSettings) -> None:
     """Create the observability schema and its history tables if they are missing.
 
     Once per process and database: later calls for the same database do nothing.
     """
-    key = (conn.host, conn.port, conn.dbname)
+    key = (settings.host, settings.port, settings.dbname)
     if key in _ENSURED:
         return
     from psycopg2 import sql
 
-    connection = conn.connect()
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
-            for table, columns in TABLES.items():
-                cursor.execute(
-                    sql.SQL("create table if not exists {}.{} ({})").format(
-                        sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(columns)
-                    )
+    with settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
+        for table, columns in TABLES.items():
+            cursor.execute(
+                sql.SQL("create table if not exists {}.{} ({})").format(
+                    sql.Identifier(SCHEMA), sql.Identifier(table), sql.SQL(columns)
                 )
-    finally:
-        connection.close()
+            )
     _ENSURED.add(key)
 
 
-def load(conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+def load(settings: WarehouseSettings, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
     """Append rows to one history table in one transaction (a no-op when there are none).
 
     A row may leave out columns (they stay null); a key that is not a column of the table is a
@@ -114,19 +110,15 @@ def load(conn: Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> Non
     from psycopg2 import sql
     from psycopg2.extras import execute_values
 
-    ensure_tables(conn)
+    ensure_tables(settings)
     statement = sql.SQL("insert into {}.{} ({}) values %s").format(
         sql.Identifier(SCHEMA),
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, ["_dlt_id", *names])),
     )
     values = [[uuid.uuid4().hex, *(row.get(name) for name in names)] for row in batch]
-    connection = conn.connect()
-    try:
-        with connection, connection.cursor() as cursor:
-            execute_values(cursor, statement.as_string(cursor), values)
-    finally:
-        connection.close()
+    with settings.session() as connection, connection.cursor() as cursor:
+        execute_values(cursor, statement.as_string(cursor), values)
 
 
 # -- what each step reports -----------------------------------------------------------------

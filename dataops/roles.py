@@ -46,9 +46,9 @@ import psycopg2
 import yaml
 from psycopg2 import sql
 
-from dataops.errors import DataOpsError
-from dataops.paths import REPO_ROOT, state_dir
-from dataops.warehouse import Connection
+from dataops.core.errors import DataOpsError, first_line
+from dataops.core.paths import REPO_ROOT, state_dir
+from dataops.core.warehouse import WarehouseSettings
 
 REPORTER_STATEMENT_TIMEOUT = "5s"
 REPORTER_CONNECTION_LIMIT = 32
@@ -99,15 +99,15 @@ def role(key: str) -> Role:
 # -- passwords --------------------------------------------------------------------------------
 
 
-def role_password(conn: Connection, key: str) -> str:
+def role_password(settings: WarehouseSettings, key: str) -> str:
     """The password of a role, as every process with the owner's connection arrives at it."""
     chosen = role(key)
     configured = os.environ.get(f"DATAOPS_{chosen.key.upper()}_PASSWORD")
     if configured:
         return configured
-    if conn.password:
+    if settings.password:
         digest = hmac.new(
-            conn.password.encode(), f"dataops role {chosen.name}".encode(), hashlib.sha256
+            settings.password.encode(), f"dataops role {chosen.name}".encode(), hashlib.sha256
         ).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
     return _stored_password(chosen)
@@ -123,14 +123,14 @@ def _stored_password(chosen: Role) -> str:
     return path.read_text().strip()
 
 
-def role_connection(conn: Connection, key: str) -> Connection:
+def role_connection(settings: WarehouseSettings, key: str) -> WarehouseSettings:
     """The connection settings for a role, from the owner's (same server and database)."""
     chosen = role(key)
     return replace(
-        conn,
+        settings,
         user=chosen.name,
-        password=role_password(conn, chosen.key),
-        origin=f"{conn.origin}, role {chosen.name}",
+        password=role_password(settings, chosen.key),
+        origin=f"{settings.origin}, role {chosen.name}",
     )
 
 
@@ -144,18 +144,14 @@ def registered_raw_schemas() -> list[str]:
     return [schema for name in SOURCES for schema in (f"raw_{name}", f"raw_{name}_staging")]
 
 
-def existing_raw_schemas(conn: Connection) -> list[str]:
+def existing_raw_schemas(settings: WarehouseSettings) -> list[str]:
     """The raw schemas the warehouse has now (dlt creates them on a source's first load)."""
-    connection = conn.connect()
-    try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(
-                "select nspname from pg_namespace where nspname like %s order by nspname",
-                ("raw\\_%",),
-            )
-            return [name for (name,) in cursor.fetchall()]
-    finally:
-        connection.close()
+    with settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select nspname from pg_namespace where nspname like %s order by nspname",
+            ("raw\\_%",),
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 def dbt_schemas(project_dir: Path = REPO_ROOT) -> list[str]:
@@ -182,18 +178,17 @@ def dbt_schemas(project_dir: Path = REPO_ROOT) -> list[str]:
 # -- ensure -----------------------------------------------------------------------------------
 
 
-def ensure_roles(conn: Connection, raw_schemas: Sequence[str] | None = None) -> None:
+def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None = None) -> None:
     """Create or update the three roles and their privileges; safe to run again at any time.
 
     The loader and the transformer are granted on `raw_schemas`, created when missing, or
     else on every raw schema the warehouse has.
     """
-    raw = list(raw_schemas) if raw_schemas is not None else existing_raw_schemas(conn)
-    statements = _statements(conn, raw, dbt_schemas())
+    raw = list(raw_schemas) if raw_schemas is not None else existing_raw_schemas(settings)
+    statements = _statements(settings, raw, dbt_schemas())
     for attempt in range(1, 6):
-        connection = conn.connect()
         try:
-            with connection, connection.cursor() as cursor:
+            with settings.session() as connection, connection.cursor() as cursor:
                 for statement, params in statements:
                     cursor.execute(statement, params)
             return
@@ -203,18 +198,18 @@ def ensure_roles(conn: Connection, raw_schemas: Sequence[str] | None = None) -> 
                 continue
             if exc.pgcode == "42501":
                 raise RoleError(
-                    f"cannot create the dataops roles as {conn.user}: "
-                    f"{str(exc).strip().splitlines()[0]}; connect as a user with CREATEROLE"
+                    f"cannot create the dataops roles as {settings.user}: "
+                    f"{first_line(exc)}; connect as a user with CREATEROLE"
                 ) from None
             raise
-        finally:
-            connection.close()
 
 
 Statement = tuple[sql.Composable, tuple[object, ...]]
 
 
-def _statements(conn: Connection, raw: Sequence[str], built: Sequence[str]) -> list[Statement]:
+def _statements(
+    settings: WarehouseSettings, raw: Sequence[str], built: Sequence[str]
+) -> list[Statement]:
     ident = sql.Identifier
     loader, transformer, reporter = (
         ROLES["loader"].name,
@@ -231,9 +226,9 @@ def _statements(conn: Connection, raw: Sequence[str], built: Sequence[str]) -> l
         add(
             "alter role {} login password %s",
             ident(chosen.name),
-            params=(role_password(conn, chosen.key),),
+            params=(role_password(settings, chosen.key),),
         )
-        add("grant connect on database {} to {}", ident(conn.dbname), ident(chosen.name))
+        add("grant connect on database {} to {}", ident(settings.dbname), ident(chosen.name))
 
     add("alter role {} connection limit %s", ident(reporter), params=(REPORTER_CONNECTION_LIMIT,))
     add("alter role {} set default_transaction_read_only = on", ident(reporter))
@@ -302,23 +297,21 @@ def _create_role_if_missing(name: str) -> sql.Composable:
     ).format(name_literal=sql.Literal(name), name=sql.Identifier(name))
 
 
-# -- CLI ----------------------------------------------------------------------------------------
+# -- what `dataops db roles` prints -------------------------------------------------------------
 
 
-def describe(conn: Connection, *, show_password: bool = False) -> list[str]:
+def describe(settings: WarehouseSettings, *, show_password: bool = False) -> list[str]:
     """One line per role: its name, what it may do, and how to connect as it."""
     lines = []
     for chosen in ROLES.values():
-        url = role_connection(conn, chosen.key).url(hide_password=not show_password)
+        url = role_connection(settings, chosen.key).url(hide_password=not show_password)
         lines.append(f"{chosen.name:<20} {chosen.purpose}\n{'':<20} {url}")
     return lines
 
 
-def cmd_roles(conn: Connection, *, show_password: bool = False) -> int:
+def prepare(settings: WarehouseSettings, *, show_password: bool = False) -> list[str]:
     """`dataops db roles`: ensure the roles (and every registered source's raw schemas, so a
-    loader logging in on its own can start from an empty database), then say how to connect
-    as each."""
-    ensure_roles(conn, sorted({*registered_raw_schemas(), *existing_raw_schemas(conn)}))
-    for line in describe(conn, show_password=show_password):
-        print(line)
-    return 0
+    loader logging in on its own can start from an empty database); then how to connect as
+    each, one `describe` line per role."""
+    ensure_roles(settings, sorted({*registered_raw_schemas(), *existing_raw_schemas(settings)}))
+    return describe(settings, show_password=show_password)

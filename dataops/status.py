@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 MARTS = "marts"
 RED = {"error", "runtime error", "failed"}
@@ -36,7 +36,7 @@ def _rows(cursor: Any, query: str, schema: str) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def read(conn: Connection, schema: str = MARTS) -> Health:
+def read(conn: WarehouseSettings, schema: str = MARTS) -> Health:
     connection = conn.connect()
     try:
         with connection.cursor() as cursor:

@@ -20,9 +20,9 @@ from typing import Any
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dataops.errors import DataOpsError
-from dataops.paths import state_dir
-from dataops.warehouse import Connection as WarehouseSettings
+from dataops.core.errors import DataOpsError, first_line
+from dataops.core.paths import state_dir
+from dataops.core.warehouse import WarehouseSettings
 from ingestion import dlt_seams
 from ingestion.quarantine import REJECTED_TABLE
 
@@ -177,7 +177,7 @@ def _failure(source: Source, pipeline: dlt.Pipeline, exc: PipelineStepFailed) ->
             " column to the new type, then run again"
         )
     cause = _root_cause(exc)
-    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    reason = first_line(cause)
     return IngestionFailed(
         f"{source.name}: {exc.step} step failed: {reason}; no load was completed, the next run"
         " starts from the last completed load"

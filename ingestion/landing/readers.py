@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
+from dataops.core.errors import first_line
 from ingestion.landing.conform import conform
 from ingestion.landing.csv_reader import read_csv
 from ingestion.landing.files import (
@@ -191,5 +192,5 @@ def read_file(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batc
             yield batch
     except (FileRejected, *UNREADABLE) as exc:
         where = " after the records already loaded" if read else ""
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        yield Batch(None, [reject(table, origin, None, None, f"unreadable{where}: {message}")])
+        message = f"unreadable{where}: {first_line(exc)}"
+        yield Batch(None, [reject(table, origin, None, None, message)])

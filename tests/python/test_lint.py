@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 

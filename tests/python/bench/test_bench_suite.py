@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.run import DESCRIPTIONS, markdown, met
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 
 def run_suite(tmp_path_factory: pytest.TempPathFactory, *options: str) -> tuple[dict, str, Path]:

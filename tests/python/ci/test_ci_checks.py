@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dataops import ci
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 

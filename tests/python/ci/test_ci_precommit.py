@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from ci_support import copy_project, git, without_ci_env
+from support.ci import without_ci_env
+from support.project import copy_repository, git
 
 BIN = Path(sys.executable).parent
 
@@ -40,7 +41,7 @@ def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_project(tmp_path_factory.mktemp("precommit") / "project")
+    return copy_repository(tmp_path_factory.mktemp("precommit") / "project")
 
 
 def test_every_hook_passes_on_the_whole_project(project: Path, tmp_path: Path) -> None:

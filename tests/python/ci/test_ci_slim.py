@@ -14,21 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ci_support import (
+from psycopg2 import sql
+from support.ci import (
     PROJECT,
     Production,
     PullRequest,
     clone,
-    copy_project,
     dataops,
     descendants,
     fingerprint,
     prod_schemas,
 )
-from psycopg2 import sql
-from support import Warehouse
+from support.project import copy_repository
+from support.warehouse import Warehouse
 
-from dataops.warehouse import Connection, ensure_database
+from dataops.core.warehouse import WarehouseSettings
 
 STAGING_MODEL = f"model.{PROJECT}.stg_shop__orders"
 STAGING_FILE = "models/staging/shop/stg_shop__orders.sql"
@@ -40,28 +40,20 @@ BUILT_KINDS = ("model", "snapshot", "seed")
 
 @pytest.fixture(scope="module")
 def production(
-    server_connection: Connection, tmp_path_factory: pytest.TempPathFactory
+    server_connection: WarehouseSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Production]:
     """The project on `main`, deployed to production: 30 demo days, 3,000 orders a year."""
     root = tmp_path_factory.mktemp("ci")
     conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    ensure_database(conn)
+    conn.ensure_database()
     warehouse = Warehouse(conn, root / "production-state")
-    base = copy_project(root / "main")
+    base = copy_repository(root / "main")
     dataops(base, warehouse, "generate", "--days", "30", "--orders", "3000")
     dataops(base, warehouse, "ci", "deploy", "--out", str(root / "published"))
     try:
         yield Production(warehouse, base, root / "published")
     finally:
-        admin = server_connection.with_database("postgres").connect()
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(conn.dbname)
-                )
-            )
-        admin.close()
+        conn.drop_database()
 
 
 @pytest.fixture
@@ -69,7 +61,7 @@ def pull_request(production: Production, tmp_path: Path) -> PullRequest:
     """A branch off `main`, its own state folder, and a pull request number of its own."""
     number = str(uuid.uuid4().int % 10**6)
     path = clone(production.base, tmp_path / "pr", f"pr-{number}")
-    return PullRequest(path, Warehouse(production.warehouse.conn, tmp_path / "state"), number)
+    return PullRequest(path, Warehouse(production.warehouse.settings, tmp_path / "state"), number)
 
 
 def named_test(compiled: dict[str, str], prefix: str) -> str:
@@ -364,7 +356,7 @@ def incremental(manifest: dict, nodes: set[str]) -> set[str]:
 def table_shape(warehouse: Warehouse, schema: str, name: str) -> dict[str, object]:
     """A relation's kind, row count, columns with their types, and index and constraint
     definitions (with the schema's name taken out, so two schemas compare)."""
-    with warehouse.conn.connect() as connection, connection.cursor() as cursor:
+    with warehouse.settings.session() as connection, connection.cursor() as cursor:
         relation = f'"{schema}"."{name}"'
         cursor.execute("select relkind from pg_class where oid = %s::regclass", (relation,))
         kind = cursor.fetchone()[0]
@@ -519,7 +511,7 @@ def test_a_full_refresh_or_a_table_production_lacks_is_built_in_full(
 
     # production's table is gone (dropped by hand, say): that one model builds in full
     schema, name = missing["schema"], missing["alias"]
-    with production.warehouse.conn.connect() as connection, connection.cursor() as cursor:
+    with production.warehouse.settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("alter table {} rename to {}").format(
                 sql.Identifier(schema, name), sql.Identifier(f"{name}_away")
@@ -528,7 +520,7 @@ def test_a_full_refresh_or_a_table_production_lacks_is_built_in_full(
     try:
         pull_request.ci("build")
     finally:
-        with production.warehouse.conn.connect() as connection, connection.cursor() as cursor:
+        with production.warehouse.settings.session() as connection, connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL("alter table {} rename to {}").format(
                     sql.Identifier(schema, f"{name}_away"), sql.Identifier(name)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from dataops import ci
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from dashclient import Dashboard, dataops_dashboard
-from support import Warehouse
+from support.dashboard import Dashboard, dataops_dashboard
+from support.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")

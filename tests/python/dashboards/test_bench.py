@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from dashclient import Dashboard
-from support import Warehouse
+from support.dashboard import Dashboard
+from support.warehouse import Warehouse
 
 from bench import dashboard as bench
 
@@ -36,7 +36,7 @@ def test_the_benchmark_reports_b6_in_the_suite_format(
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium and chromedriver are not installed")
         pytest.skip("Chromium and chromedriver are not installed")
-    figures = bench.run(tmp_path, built_warehouse.conn, requests_per_callback=5)
+    figures = bench.run(tmp_path, built_warehouse.settings, requests_per_callback=5)
     assert set(figures) == {"B6", "B6 fresh", "B6 first load"}
     b6 = figures["B6"]
     assert set(b6["callbacks"]) == {*bench.PAGE_CALLBACKS, "shell"}

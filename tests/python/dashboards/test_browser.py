@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from dashclient import gunicorn_dashboard
-from support import Warehouse
+from support.dashboard import gunicorn_dashboard
+from support.warehouse import Warehouse
 
 from dashboards import figures
-from dataops.warehouse import Connection, free_port
+from dataops.core.warehouse import WarehouseSettings, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -317,7 +317,7 @@ def test_a_shared_link_opens_the_same_view_on_a_phone(
 
 
 def test_a_warehouse_that_is_down_shows_a_banner(browser: Any, built_warehouse: Warehouse) -> None:
-    closed = Connection("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
+    closed = WarehouseSettings("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
     with gunicorn_dashboard(built_warehouse.env(DATABASE_URL=closed.url())) as url:
         browser.get(url + "/" + LINK)
         errors(browser)

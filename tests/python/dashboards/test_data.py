@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from support import Warehouse
+from support.warehouse import Warehouse
 
 from dashboards import data
 from dashboards.filters import Filters
-from dataops.warehouse import Connection, free_port
+from dataops.core.warehouse import WarehouseSettings, free_port
 
 JANUARY = Filters(date(2025, 1, 1), date(2025, 1, 31))
 
@@ -38,7 +38,7 @@ def marts(fresh_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterat
     w.execute("create schema marts")
     w.execute(CREATE_REVENUE.format(name="rpt_revenue_daily"))
     w.execute(ROWS.format(name="rpt_revenue_daily"))
-    monkeypatch.setenv("DATABASE_URL", w.conn.url())
+    monkeypatch.setenv("DATABASE_URL", w.settings.url())
     monkeypatch.setenv("DASHBOARD_CACHE_CHECK_SECONDS", "0")
     monkeypatch.delenv("DATAOPS_MARTS_SCHEMA", raising=False)
     data.reset()
@@ -169,9 +169,9 @@ def test_a_mart_that_is_not_built_yet_is_said_so(marts: Warehouse) -> None:
 
 
 def test_a_warehouse_that_is_down_is_said_so_without_details(
-    server_connection: Connection, monkeypatch: pytest.MonkeyPatch
+    server_connection: WarehouseSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    closed = Connection("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
+    closed = WarehouseSettings("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
     monkeypatch.setenv("DATABASE_URL", closed.url())
     data.reset()
     try:

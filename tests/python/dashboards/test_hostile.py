@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from dashclient import Dashboard, store
-from support import Warehouse
+from support.dashboard import Dashboard, store
+from support.warehouse import Warehouse
 
 HOSTILE = {
     "sql injection": "2025-01-01'; drop table marts.fct_orders; --",
@@ -57,7 +57,7 @@ def mart_counts(w: Warehouse) -> dict[str, int]:
 
 
 def _rows(w: Warehouse, statement: str) -> list[tuple]:
-    with w.conn.connect() as connection, connection.cursor() as cursor:
+    with w.settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(statement)
         return cursor.fetchall()
 

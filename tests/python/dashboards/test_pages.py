@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 import pytest
-from dashclient import Dashboard, store
-from support import Warehouse, stale_ecb
+from support.dashboard import Dashboard, store
+from support.raw import stale_ecb
+from support.warehouse import Warehouse
 
 from dashboards import figures
 

@@ -13,18 +13,18 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 import requests
-from dashclient import Dashboard, dataops_dashboard, store
 from psycopg2 import sql
-from support import Warehouse
+from support.dashboard import Dashboard, dataops_dashboard, store
+from support.warehouse import Warehouse
 
-from dataops.warehouse import Connection, ensure_database, free_port, port_is_free
+from dataops.core.warehouse import WarehouseSettings, free_port, port_is_free
 
 USER, PASSWORD = "stakeholder", "correct horse battery staple"
 
 
 def copy_marts_empty(source: Warehouse, target: Warehouse) -> list[str]:
     """Create every mart of `source` in `target`, same columns and types, without rows."""
-    with source.conn.connect() as connection, connection.cursor() as cursor:
+    with source.settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(
             """
             select
@@ -54,12 +54,12 @@ def copy_marts_empty(source: Warehouse, target: Warehouse) -> list[str]:
 
 @pytest.fixture(scope="module")
 def empty_warehouse(
-    server_connection: Connection,
+    server_connection: WarehouseSettings,
     built_warehouse: Warehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Warehouse]:
     conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    ensure_database(conn)
+    conn.ensure_database()
     warehouse = Warehouse(conn, tmp_path_factory.mktemp("empty-state"))
     copy_marts_empty(built_warehouse, warehouse)
     # what dbt's `grants:` give the reporter on the tables it builds
@@ -163,9 +163,9 @@ def test_half_set_credentials_stop_the_server_with_one_line(
 # -- the database role --------------------------------------------------------------------
 
 
-def reporter(w: Warehouse) -> Connection:
+def reporter(w: Warehouse) -> WarehouseSettings:
     roles = pytest.importorskip("dataops.roles", reason="dataops.roles defines the reporter")
-    return roles.role_connection(w.conn, "reporter")
+    return roles.role_connection(w.settings, "reporter")
 
 
 def test_the_dashboard_reads_as_the_reporter_role(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dataops.warehouse import EmbeddedPostgres, WarehouseUnavailable, free_port, resolve
+from dataops.core.warehouse import EmbeddedPostgres, WarehouseUnavailable, free_port, resolve
 
 
 @pytest.fixture
@@ -62,14 +62,14 @@ def test_embedded_server_starts_keeps_data_and_stops(
     try:
         port = server.start()
         assert server.start() == port  # already running: same server
-        conn = server.connection()
+        conn = server.settings()
         with conn.connect() as connection, connection.cursor() as cursor:
             cursor.execute("create table kept (x int); insert into kept values (42)")
         assert server.stop() is True
         assert server.running_port() is None
         assert server.stop() is False
         server.start()
-        with server.connection().connect() as connection, connection.cursor() as cursor:
+        with server.settings().session() as connection, connection.cursor() as cursor:
             cursor.execute("select x from kept")
             assert cursor.fetchone() == (42,)
     finally:
@@ -85,7 +85,7 @@ def test_embedded_server_refuses_a_wrong_password(
         server.start()
         from dataclasses import replace
 
-        wrong = replace(server.connection(), password="not-the-password")
+        wrong = replace(server.settings(), password="not-the-password")
         with pytest.raises(WarehouseUnavailable, match="password authentication failed"):
             wrong.connect()
     finally:
@@ -100,7 +100,7 @@ def test_embedded_server_in_a_relative_folder_starts(
     server = EmbeddedPostgres(Path("relative") / "pg")
     try:
         server.start()
-        with server.connection().connect() as connection, connection.cursor() as cursor:
+        with server.settings().session() as connection, connection.cursor() as cursor:
             cursor.execute("select 1")
             assert cursor.fetchone() == (1,)
         assert (tmp_path / "relative" / "pg" / "data" / "PG_VERSION").exists()

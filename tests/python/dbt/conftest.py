@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dbt_support import copy_project
+from support.project import copy_dbt_project
 
 
 @pytest.fixture(scope="module")
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the dbt project for this module; each test puts back what it breaks."""
-    return copy_project(tmp_path_factory.mktemp("project") / "dbt")
+    return copy_dbt_project(tmp_path_factory.mktemp("project") / "dbt")

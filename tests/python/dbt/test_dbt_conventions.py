@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from dbt_support import edited, moved
+from support.dbt import edited, moved
 
 from dataops.conventions import check_project
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 

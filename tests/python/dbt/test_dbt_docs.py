@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import requests
-from support import DATAOPS, Warehouse
+from support.warehouse import DATAOPS, Warehouse
 
 from dataops.conventions import check
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import free_port
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import free_port
 
 PAGES = {
     "dashboard_overview": {

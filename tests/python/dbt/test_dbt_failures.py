@@ -14,10 +14,10 @@ import shutil
 import uuid
 from pathlib import Path
 
-from dbt_support import dbt, edited, run_results
-from support import Warehouse
+from support.dbt import dbt, edited, run_results
+from support.warehouse import Warehouse
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

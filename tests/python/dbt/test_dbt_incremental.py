@@ -16,11 +16,10 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from psycopg2 import sql
-from support import Warehouse
+from support.warehouse import Warehouse
 
-from dataops.paths import dbt_target_dir
-from dataops.warehouse import Connection, ensure_database
+from dataops.core.paths import dbt_target_dir
+from dataops.core.warehouse import WarehouseSettings
 
 # the first run's history is longer than the 30 days over which an order changes status, so
 # its oldest days see no late update: the move below reaches those only through the slices of
@@ -119,13 +118,13 @@ def correct_sources(warehouse: Warehouse, at: datetime) -> None:
 
 @pytest.fixture(scope="module")
 def daily(
-    server_connection: Connection, tmp_path_factory: pytest.TempPathFactory
+    server_connection: WarehouseSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Daily]:
     """The warehouse after its first day and three more, the newest change the first day's
     build saw, and what the last day's build wrote (and, under `WINDOWED_TEST`, the SQL
     of that test in it)."""
     conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    ensure_database(conn)
+    conn.ensure_database()
     warehouse = Warehouse(conn, tmp_path_factory.mktemp("daily"))
     try:
         run_day(warehouse, FIRST_DAY)
@@ -139,15 +138,7 @@ def daily(
         written[KEYS_TEST] = last_results(warehouse)[KEYS_TEST]["compiled_code"]
         yield warehouse, first_build_saw, written
     finally:
-        admin = server_connection.with_database("postgres").connect()
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("drop database if exists {} with (force)").format(
-                    sql.Identifier(conn.dbname)
-                )
-            )
-        admin.close()
+        conn.drop_database()
 
 
 def differences(warehouse: Warehouse, left: str, right: str) -> int:

@@ -10,21 +10,21 @@ from pathlib import Path
 import psycopg2
 import pytest
 import yaml
-from dbt_support import sqlstate
-from support import Warehouse
+from support.dbt import sqlstate
+from support.warehouse import Warehouse
 
+from dataops import dbt as dbt_runner
 from dataops import roles
-from dataops.ci import dbt_env, run_dbt
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import Connection
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import WarehouseSettings
 
 DENIED = {"42501", "25006"}  # insufficient privilege, read-only transaction
 
 
 @pytest.fixture(scope="module")
 def warehouse(built_warehouse: Warehouse) -> Warehouse:
-    roles.ensure_roles(built_warehouse.conn)
-    roles.ensure_roles(built_warehouse.conn)  # a second run changes nothing and fails nothing
+    roles.ensure_roles(built_warehouse.settings)
+    roles.ensure_roles(built_warehouse.settings)  # a second run changes nothing and fails nothing
     return built_warehouse
 
 
@@ -33,7 +33,7 @@ def connect(warehouse: Warehouse) -> Iterator[object]:
     opened: list[psycopg2.extensions.connection] = []
 
     def as_role(key: str) -> psycopg2.extensions.connection:
-        connection = roles.role_connection(warehouse.conn, key).connect()
+        connection = roles.role_connection(warehouse.settings, key).connect()
         opened.append(connection)
         return connection
 
@@ -42,7 +42,7 @@ def connect(warehouse: Warehouse) -> Iterator[object]:
         connection.close()
 
 
-def mart_tables(conn: Connection) -> list[str]:
+def mart_tables(conn: WarehouseSettings) -> list[str]:
     connection = conn.connect()
     try:
         with connection.cursor() as cursor:
@@ -58,9 +58,9 @@ def mart_tables(conn: Connection) -> list[str]:
 def reporter_problems(warehouse: Warehouse) -> list[str]:
     """What the reporter can do that it must not, or cannot that it must, on every mart."""
     problems = []
-    connection = roles.role_connection(warehouse.conn, "reporter").connect()
+    connection = roles.role_connection(warehouse.settings, "reporter").connect()
     try:
-        for table in mart_tables(warehouse.conn):
+        for table in mart_tables(warehouse.settings):
             if sqlstate(connection, f"select * from marts.{table} limit 1") is not None:
                 problems.append(f"cannot read marts.{table}")
             with connection.cursor() as cursor:
@@ -76,7 +76,7 @@ def reporter_problems(warehouse: Warehouse) -> list[str]:
 
 
 def test_roles_have_no_more_power_than_they_need(warehouse: Warehouse) -> None:
-    connection = warehouse.conn.connect()
+    connection = warehouse.settings.connect()
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -97,7 +97,7 @@ def test_roles_have_no_more_power_than_they_need(warehouse: Warehouse) -> None:
 
 
 def test_the_reporter_reads_every_mart_and_changes_none(warehouse: Warehouse) -> None:
-    assert len(mart_tables(warehouse.conn)) >= 14
+    assert len(mart_tables(warehouse.settings)) >= 14
     assert reporter_problems(warehouse) == []
 
 
@@ -186,7 +186,7 @@ def test_the_cli_creates_the_roles_and_says_how_to_connect(warehouse: Warehouse)
     reporter_url = next(
         line.strip() for line in shown.stdout.splitlines() if "//dataops_reporter:" in line
     )
-    assert reporter_url == roles.role_connection(warehouse.conn, "reporter").url()
+    assert reporter_url == roles.role_connection(warehouse.settings, "reporter").url()
     connection = psycopg2.connect(reporter_url, connect_timeout=5)
     try:
         assert sqlstate(connection, "select count(*) from marts.fct_orders") is None
@@ -233,11 +233,11 @@ def test_a_missing_raw_index_stops_a_build_that_cannot_create_it(
     raw: the run stops before any model, naming the statement for the owner. The owner's next
     build puts it back."""
     table, index = "raw_shop.order_line_items", "order_line_items_by_order_id"
-    transformer = roles.role_connection(warehouse.conn, "transformer")
-    env = dbt_env(transformer, target="prod", target_path=tmp_path / "target")
+    transformer = roles.role_connection(warehouse.settings, "transformer")
+    env = dbt_runner.environment(transformer, target="prod", target_path=tmp_path / "target")
     warehouse.execute(f"drop index raw_shop.{index}")
     try:
-        failed = run_dbt(["build", "--select", "dim_products"], env, capture=True)
+        failed = dbt_runner.run(["build", "--select", "dim_products"], env, capture=True)
         assert failed.returncode != 0
         message = (
             f"the index {index} is missing and only the owner of {table} can create it: "

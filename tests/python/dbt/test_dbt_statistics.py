@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from support import Warehouse
+from support.warehouse import Warehouse
 
-from dataops.paths import dbt_target_dir
+from dataops.core.paths import dbt_target_dir
 
 TABLE_KINDS = ("table", "incremental", "snapshot")
 
@@ -55,7 +55,7 @@ def test_every_table_a_build_creates_is_analyzed(built_warehouse: Warehouse) -> 
 def test_a_table_created_without_the_hook_is_found_unanalyzed(
     built_warehouse: Warehouse,
 ) -> None:
-    connection = built_warehouse.conn.connect()
+    connection = built_warehouse.settings.connect()
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:

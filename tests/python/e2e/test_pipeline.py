@@ -6,7 +6,8 @@ business by a day, so it comes last.
 
 from __future__ import annotations
 
-from support import DEMO_DAYS, DEMO_ORDERS, Warehouse, duplicate_customer
+from support.raw import duplicate_customer
+from support.warehouse import DEMO_DAYS, DEMO_ORDERS, Warehouse
 
 MARTS = ("fct_orders", "dim_customers", "dim_products", "rpt_revenue_daily")
 

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ingest_support import SHOP_DAYS, SHOP_ORDERS, DemoShop
+from support.ingest import SHOP_DAYS, SHOP_ORDERS, DemoShop
 
 from demo.generator import generate
 

@@ -18,7 +18,7 @@ import orjson
 import pyarrow as pa
 import pytest
 import requests
-from ingest_support import DemoShop
+from support.ingest import DemoShop
 
 from demo.api import DEFAULT_TOKEN
 from ingestion.pages import ArrowPage, ArrowPages, Nested, batch_pages, page_schema, read_page

@@ -7,13 +7,13 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 
 from bench.ingest import _loaded, run, sessions, table, write_csv
-from dataops.warehouse import Connection
+from dataops.core.warehouse import WarehouseSettings
 
 ROWS = 2_000
 
 
 def test_every_figure_is_measured_on_all_the_rows(
-    fresh_database: Connection, tmp_path: Path
+    fresh_database: WarehouseSettings, tmp_path: Path
 ) -> None:
     figures = run(ROWS, tmp_path, fresh_database, memory_factor=2)
 

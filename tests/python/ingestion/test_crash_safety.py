@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
-from ingest_support import DemoShop, raw_keys
-from support import DATAOPS, Warehouse
+from support.ingest import DemoShop, raw_keys
+from support.warehouse import DATAOPS, Warehouse
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
 
 STAGING = ("stg_shop__customers", "stg_shop__orders", "stg_shop__order_items", "stg_shop__payments")
 DEADLINE_SECONDS = 180
@@ -49,7 +49,7 @@ def kill_blocked_load(
 ) -> None:
     """Run `dataops ingest <source>` until it is blocked on `locked_table` with rows committed
     (`committed`, a count, above zero), then SIGKILL it."""
-    blocker = w.conn.connect()
+    blocker = w.settings.connect()
     try:
         with blocker.cursor() as cursor:
             cursor.execute(f"lock table {locked_table} in access exclusive mode")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from ingest_support import raw_keys
-from support import Warehouse
+from support.ingest import raw_keys
+from support.warehouse import Warehouse
 
 PAYLOAD = {
     "amount": 1.0,

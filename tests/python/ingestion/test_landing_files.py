@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_support import last_line, raw_keys
 from openpyxl import Workbook
-from support import Warehouse
+from support.ingest import last_line, raw_keys
+from support.warehouse import Warehouse
 
 SPEND_HEADER = "spend_date,channel,campaign,spend_eur,impressions,clicks\n"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from ingest_support import DemoShop, last_line, raw_keys
-from support import Warehouse
+from support.ingest import DemoShop, last_line, raw_keys
+from support.warehouse import Warehouse
 
 from demo.generator import LANDING_DIRNAME
 

@@ -13,10 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support import Warehouse, duplicate_customer, stale_ecb
+from support.raw import duplicate_customer, stale_ecb
+from support.warehouse import Warehouse, throwaway_database
 
 from dataops import alerts, observability
-from dataops.warehouse import Connection, drop_database, throwaway_database
+from dataops.core.warehouse import WarehouseSettings
 
 
 class Receiver:
@@ -103,7 +104,7 @@ def test_a_failing_dbt_test_is_recorded_and_alerted_exactly_once(
     text = webhook.messages[0]["text"]
     assert run_id in text and "unique_stg_shop__customers_customer_id" in text
     # asking again for the same run sends nothing more
-    assert alerts.send(w.conn, run_id, webhook.url) == []
+    assert alerts.send(w.settings, run_id, webhook.url) == []
     assert len(webhook.messages) == 1
 
 
@@ -179,7 +180,7 @@ def test_rejected_rows_are_recorded_per_table(built_warehouse: Warehouse) -> Non
     )
 
 
-def history_tables(conn: Connection) -> set[str]:
+def history_tables(conn: WarehouseSettings) -> set[str]:
     connection = conn.connect()
     try:
         with connection.cursor() as cursor:
@@ -193,13 +194,13 @@ def history_tables(conn: Connection) -> set[str]:
 
 
 def test_dataops_dbt_alone_creates_the_history_tables(fresh_warehouse: Warehouse) -> None:
-    assert history_tables(fresh_warehouse.conn) == set()
+    assert history_tables(fresh_warehouse.settings) == set()
     fresh_warehouse.dataops("dbt", "debug")
-    assert history_tables(fresh_warehouse.conn) == set(observability.TABLES)
+    assert history_tables(fresh_warehouse.settings) == set(observability.TABLES)
 
 
 def test_the_history_tables_are_checked_once_per_process_and_database(
-    server_connection: Connection,
+    server_connection: WarehouseSettings,
 ) -> None:
     with (
         throwaway_database(server_connection, "test") as first,
@@ -208,7 +209,7 @@ def test_the_history_tables_are_checked_once_per_process_and_database(
         observability.ensure_tables(first)
         assert history_tables(first) == set(observability.TABLES)
         # asked again, it does not go back to the database: connecting would fail, it is gone
-        drop_database(first)
+        first.drop_database()
         observability.ensure_tables(first)
         # another database of the same server is checked on its own
         observability.ensure_tables(second)
@@ -216,7 +217,7 @@ def test_the_history_tables_are_checked_once_per_process_and_database(
 
 
 def test_history_rows_are_appended_typed_and_a_stray_key_writes_nothing(
-    server_connection: Connection, tmp_path: Path
+    server_connection: WarehouseSettings, tmp_path: Path
 ) -> None:
     with throwaway_database(server_connection, "test") as db:
         w = Warehouse(db, tmp_path)

@@ -8,7 +8,7 @@ Local state (the embedded PostgreSQL, demo data, dlt working folders) sits in a 
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def state_dir() -> Path:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from support import Warehouse
 
-from dataops.paths import REPO_ROOT
-from dataops.warehouse import free_port
+from dataops.core.paths import REPO_ROOT
+from dataops.core.warehouse import free_port
+from support.warehouse import Warehouse
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))

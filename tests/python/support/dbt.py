@@ -4,34 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg2
-from support import Warehouse
 
-from dataops.paths import REPO_ROOT
-
-# everything dbt reads: copied into a temporary folder, a test breaks one thing in the copy
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
-PROJECT_FOLDERS = ("models", "macros", "seeds", "snapshots", "analyses", "tests/dbt")
-
-
-def copy_project(destination: Path) -> Path:
-    """A copy of the repository's dbt project (no artifacts) in `destination`."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        shutil.copy2(REPO_ROOT / name, destination / name)
-    for folder in PROJECT_FOLDERS:
-        shutil.copytree(
-            REPO_ROOT / folder,
-            destination / folder,
-            ignore=shutil.ignore_patterns("__pycache__", "target", "logs"),
-        )
-    return destination
+from support.warehouse import Warehouse
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,47 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from psycopg2 import sql
-from support import Warehouse
 
-from dataops.paths import REPO_ROOT
+from dataops.core.paths import REPO_ROOT
+from support.project import git
+from support.warehouse import Warehouse
 
 PROJECT = "dataops_retail"
-GIT_IDENTITY = ["-c", "user.name=CI test", "-c", "user.email=ci-test@example.com"]
 
 # a test must not inherit the CI it runs in: no GitHub context, no production state, no dbt
 # settings of the caller
 _INHERITED = ("GITHUB_", "DATAOPS_PROD_", "DATAOPS_BASE_REF", "DATAOPS_PR", "DBT_", "GH_TOKEN")
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout.strip()
-
-
-def copy_project(dest: Path) -> Path:
-    """The working tree's files (tracked and untracked, not ignored) as a new repository whose
-    one commit is on `main`; `.venv` links to the project's virtual environment."""
-    listing = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listing.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file() and not source.is_symlink():
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    git(dest, "init", "--quiet", "--initial-branch=main")
-    (dest / ".git" / "info" / "exclude").write_text(".venv\n")
-    (dest / ".venv").symlink_to(REPO_ROOT / ".venv")
-    git(dest, "add", "--all")
-    git(dest, "commit", "--quiet", "--message", "The project as it is")
-    return dest
 
 
 def clone(base: Path, dest: Path, branch: str) -> Path:
@@ -161,7 +129,7 @@ class PullRequest:
 
 
 def relations_in(warehouse: Warehouse, schema: str) -> set[str]:
-    with warehouse.conn.connect() as connection, connection.cursor() as cursor:
+    with warehouse.settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(
             "select c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace"
             " where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p')",
@@ -172,7 +140,7 @@ def relations_in(warehouse: Warehouse, schema: str) -> set[str]:
 
 def fingerprint(warehouse: Warehouse, schemas: set[str]) -> dict[str, str]:
     """A checksum of every table's rows and every view's definition in these schemas."""
-    connection = warehouse.conn.connect()
+    connection = warehouse.settings.connect()
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from support import Warehouse
-
 from demo.api import DEFAULT_TOKEN, Faults, make_server
 from demo.generator import DB_FILENAME, generate
+from support.warehouse import Warehouse
 
 SHOP_DAYS = 40
 SHOP_ORDERS = 4000
@@ -88,7 +87,7 @@ class DemoShop:
 
 
 def raw_keys(warehouse: Warehouse, table: str, key: str) -> set:
-    with warehouse.conn.connect() as connection, connection.cursor() as cursor:
+    with warehouse.settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(f"select {key} from {table}")
         return {row[0] if len(row) == 1 else tuple(row) for row in cursor.fetchall()}
 
