@@ -8,6 +8,8 @@ column hints handed to dlt. Adding a kind is one entry in `KINDS`.
 A value is checked in two steps. `already` is a cheap test that a value already is of the
 kind (the common case, and the fast one); anything else goes through `convert`, which returns
 the value as the kind or raises `ValueError`. Messages name the kind with `description`.
+The checks are written here rather than left to pydantic's or pandera's coercions, which
+accept other values and were slower on a Shop API page (`ingestion.quarantine` says more).
 """
 
 from __future__ import annotations
