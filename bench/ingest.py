@@ -198,34 +198,16 @@ def copy_in(settings: WarehouseSettings, ddl: str, table: str, path: Path, workd
     from bench.common import psql_binary
 
     env = {**_env(settings, workdir), **settings.libpq_env()}
+    psql = [psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
     create = ddl.format(table=table)
     subprocess.run(
-        [
-            psql_binary(),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            f"drop table if exists {table}",
-            "-c",
-            create,
-        ],
+        [*psql, "-c", f"drop table if exists {table}", "-c", create],
         env=env,
         check=True,
         capture_output=True,
     )
     return _measured(
-        [
-            psql_binary(),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            f"\\copy {table} from '{path}' with (format csv, header true)",
-        ],
-        env,
+        [*psql, "-c", f"\\copy {table} from '{path}' with (format csv, header true)"], env
     )
 
 

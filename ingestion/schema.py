@@ -102,24 +102,19 @@ def _records(value: object) -> list[Any]:
 # -- cheap tests that a value already is of a kind ---------------------------------------------
 
 
-def _is_date_text(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+def _text_parsed_by(parse: Callable[[str], object]) -> Callable[[object], bool]:
+    """A cheap test that a value is text `parse` reads as it is (no stripping, no zone fix)."""
 
+    def test(value: object) -> bool:
+        if type(value) is not str:
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
 
-def _is_timestamp_text(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return test
 
 
 def _never(value: object) -> bool:
@@ -220,7 +215,7 @@ _KINDS = (
         name="date",
         description="a date (YYYY-MM-DD)",
         convert=_date,
-        already=_is_date_text,
+        already=_text_parsed_by(date.fromisoformat),
         arrow=pa.date32(),
         dlt="date",
         wire=pa.string(),
@@ -231,7 +226,7 @@ _KINDS = (
         name="timestamp",
         description="an ISO-8601 timestamp",
         convert=_timestamp,
-        already=_is_timestamp_text,
+        already=_text_parsed_by(datetime.fromisoformat),
         arrow=pa.timestamp("us", tz="UTC"),
         dlt="timestamp",
         wire=pa.string(),
