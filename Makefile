@@ -44,9 +44,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
 	$(BIN)/dataops conventions
-	$(BIN)/zizmor --offline --quiet .github/workflows
+	$(BIN)/yamllint --format parsable .
+	$(BIN)/detect-secrets-hook --baseline .secrets.baseline $$(git ls-files)
+	$(BIN)/zizmor --offline --quiet --persona pedantic --config .github/zizmor.yml .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/dataops ci check-workflows
+	$(BIN)/check-jsonschema --schemafile .github/workflow-policy.json .github/workflows/*.yml
 
 format: setup
 	$(BIN)/ruff check --fix .

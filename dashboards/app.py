@@ -21,9 +21,16 @@ import dash
 import plotly.io
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboards import auth, data, figures, report
+from dashboards import auth, figures, report
 from dashboards.components import FILTERS_STORE
+from dashboards.db import DataUnavailable
 from dashboards.filters import DEFAULT_DAYS, DateRange, Filters, InvalidFilters
+from dashboards.queries.shell import (
+    available_dates,
+    data_as_of,
+    filter_options,
+    latest_test_status,
+)
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
 TITLE = "Northwind Threads"
@@ -62,79 +69,8 @@ def shell(pages: list[dict[str, Any]]) -> html.Div:
         [
             dcc.Location(id="shell-url", refresh="callback-nav"),
             dcc.Store(id=FILTERS_STORE),
-            html.Header(
-                [
-                    html.Div(
-                        [html.Span("◆", className="brand-mark"), TITLE],
-                        className="brand",
-                    ),
-                    html.Nav(
-                        [
-                            dcc.Link(
-                                page["name"],
-                                href=page["relative_path"],
-                                id=nav_id(page),
-                                className="nav-link",
-                            )
-                            for page in pages
-                        ],
-                        className="nav",
-                    ),
-                ],
-                className="header",
-            ),
-            html.Div(
-                [
-                    html.Div(
-                        [
-                            html.Label("Dates", className="filter-label"),
-                            dcc.DatePickerRange(
-                                id="filters-date-range",
-                                display_format="D MMM YYYY",
-                                updatemode="bothdates",
-                                first_day_of_week=1,
-                                minimum_nights=0,
-                            ),
-                        ],
-                        className="filter filter-dates",
-                    ),
-                    html.Div(
-                        [
-                            html.Label("Countries", className="filter-label"),
-                            dcc.Dropdown(
-                                id="filters-country",
-                                multi=True,
-                                placeholder="All countries",
-                                options=[],
-                            ),
-                        ],
-                        className="filter",
-                    ),
-                    html.Div(
-                        [
-                            html.Label("Channels", className="filter-label"),
-                            dcc.Dropdown(
-                                id="filters-channel",
-                                multi=True,
-                                placeholder="All channels",
-                                options=[],
-                            ),
-                        ],
-                        className="filter",
-                    ),
-                    html.Span(id="shell-as-of", className="badge", title="How fresh the data is"),
-                    html.A(
-                        "Report a data issue",
-                        id="shell-report-issue",
-                        className="report-link",
-                        target="_blank",
-                        rel="noopener noreferrer",
-                        href=report.repository_url(),
-                    ),
-                ],
-                className="filters",
-                id="shell-filters",
-            ),
+            header(pages),
+            filters_bar(),
             html.Div(id="shell-banner", hidden=True),
             html.Main(dash.page_container, className="content"),
             # answers with its input: a do-nothing callback, the benchmark's anchor
@@ -144,7 +80,106 @@ def shell(pages: list[dict[str, Any]]) -> html.Div:
     )
 
 
+def header(pages: list[dict[str, Any]]) -> html.Header:
+    return html.Header(
+        [
+            html.Div([html.Span("◆", className="brand-mark"), TITLE], className="brand"),
+            html.Nav(
+                [
+                    dcc.Link(
+                        page["name"],
+                        href=page["relative_path"],
+                        id=nav_id(page),
+                        className="nav-link",
+                    )
+                    for page in pages
+                ],
+                className="nav",
+            ),
+        ],
+        className="header",
+    )
+
+
+def filters_bar() -> html.Div:
+    """The filters every page shares, the "data as of" badge and "Report a data issue"."""
+
+    def labelled(label: str, component: Any, class_name: str = "filter") -> html.Div:
+        return html.Div(
+            [html.Label(label, className="filter-label"), component], className=class_name
+        )
+
+    return html.Div(
+        [
+            labelled(
+                "Dates",
+                dcc.DatePickerRange(
+                    id="filters-date-range",
+                    display_format="D MMM YYYY",
+                    updatemode="bothdates",
+                    first_day_of_week=1,
+                    minimum_nights=0,
+                ),
+                "filter filter-dates",
+            ),
+            labelled(
+                "Countries",
+                dcc.Dropdown(
+                    id="filters-country", multi=True, placeholder="All countries", options=[]
+                ),
+            ),
+            labelled(
+                "Channels",
+                dcc.Dropdown(
+                    id="filters-channel", multi=True, placeholder="All channels", options=[]
+                ),
+            ),
+            html.Span(id="shell-as-of", className="badge", title="How fresh the data is"),
+            html.A(
+                "Report a data issue",
+                id="shell-report-issue",
+                className="report-link",
+                target="_blank",
+                rel="noopener noreferrer",
+                href=report.repository_url(),
+            ),
+        ],
+        className="filters",
+        id="shell-filters",
+    )
+
+
 def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
+    register_filter_sync(app, pages)
+    register_address_and_navigation(app, pages)
+
+    @app.callback(
+        Output("shell-report-issue", "href"),
+        Input("shell-url", "pathname"),
+        Input("shell-url", "search"),
+        Input("shell-as-of", "children"),
+    )
+    def report_link(pathname: Any, search: Any, as_of: Any) -> str:
+        """The prefilled issue for what is on screen now."""
+        return report.issue_link(
+            pathname if isinstance(pathname, str) else None,
+            search if isinstance(search, str) else None,
+            as_of if isinstance(as_of, str) else "",
+            latest_test_status(),
+        )
+
+    @app.callback(
+        Output("shell-noop", "children"),
+        Input("shell-noop", "className"),
+        prevent_initial_call=True,
+    )
+    def noop(value: Any) -> Any:
+        """Does nothing: the benchmark's anchor for the cost of a callback round trip."""
+        return value
+
+
+def register_filter_sync(app: Dash, pages: list[dict[str, Any]]) -> None:
+    """The link, the filter components and the store, kept in step."""
     outputs = {
         "start": Output("filters-date-range", "start_date"),
         "end": Output("filters-date-range", "end_date"),
@@ -189,6 +224,9 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
             **banner(None),
         }
 
+
+def register_address_and_navigation(app: Dash, pages: list[dict[str, Any]]) -> None:
+    """In the browser: the address follows the store, and the current page's link is marked."""
     app.clientside_callback(
         """
         function (filters) {
@@ -203,7 +241,6 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
         Output("shell-noop", "title"),
         Input(FILTERS_STORE, "data"),
     )
-
     paths = [page["relative_path"] for page in pages]
     app.clientside_callback(
         f"""
@@ -216,40 +253,16 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
         Input("shell-url", "pathname"),
     )
 
-    @app.callback(
-        Output("shell-report-issue", "href"),
-        Input("shell-url", "pathname"),
-        Input("shell-url", "search"),
-        Input("shell-as-of", "children"),
-    )
-    def report_link(pathname: Any, search: Any, as_of: Any) -> str:
-        """The prefilled issue for what is on screen now."""
-        return report.issue_link(
-            pathname if isinstance(pathname, str) else None,
-            search if isinstance(search, str) else None,
-            as_of if isinstance(as_of, str) else "",
-            data.latest_test_status(),
-        )
-
-    @app.callback(
-        Output("shell-noop", "children"),
-        Input("shell-noop", "className"),
-        prevent_initial_call=True,
-    )
-    def noop(value: Any) -> Any:
-        """Does nothing: the benchmark's anchor for the cost of a callback round trip."""
-        return value
-
 
 def from_link(
     search: Any, stored: Any, pages: list[dict[str, Any]], unchanged: dict[str, Any]
 ) -> dict[str, Any]:
     """Every shell output for a link: filter bounds and options, the filters, the badge."""
     try:
-        available = data.available_dates()
-        options = data.filter_options()
-        as_of = data.data_as_of()
-    except data.DataUnavailable:
+        available = available_dates()
+        options = filter_options()
+        as_of = data_as_of()
+    except DataUnavailable:
         fallback = DateRange(date.today() - timedelta(days=DEFAULT_DAYS - 1), date.today())
         filters, _notes = Filters.from_query(search, fallback)
         return {

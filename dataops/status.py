@@ -1,8 +1,9 @@
 """`dataops status`: the data health picture on one screen.
 
-It reads the same marts as the dashboard's data health page (`marts.rpt_data_health_*`):
-sources and their freshness, the latest runs with their tests, rejects and build durations,
-and row-count anomalies of the latest loads.
+It reads the run-history marts (`marts.rpt_data_health_*`) through the same queries as the
+dashboard's data health page (`dashboards.queries.health`): sources and their freshness, the
+latest runs with their tests, rejects and build durations, and row-count anomalies of the
+latest load.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg2 import sql
-
+from dashboards import db
+from dashboards.queries import health
 from dataops.core.warehouse import WarehouseSettings
 
 MARTS = "marts"
 RED = {"error", "runtime error", "failed"}
+RUNS_SHOWN = 7
 
 
 @dataclass
@@ -30,38 +32,16 @@ class Health:
         return latest_failed or any(s["freshness_status"] in RED for s in self.sources)
 
 
-def _rows(cursor: Any, query: str, schema: str) -> list[dict[str, Any]]:
-    cursor.execute(sql.SQL(query).format(schema=sql.Identifier(schema)))
-    names = [column.name for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def read(conn: WarehouseSettings, schema: str = MARTS) -> Health:
-    connection = conn.connect()
-    try:
-        with connection.cursor() as cursor:
-            return Health(
-                sources=_rows(
-                    cursor,
-                    "select * from {schema}.rpt_data_health_sources"
-                    " order by source_name, table_name",
-                    schema,
-                ),
-                runs=_rows(
-                    cursor,
-                    "select * from {schema}.rpt_data_health_runs order by started_at desc limit 7",
-                    schema,
-                ),
-                anomalies=_rows(
-                    cursor,
-                    "select * from {schema}.rpt_data_health_row_counts where is_anomaly"
-                    " and run_id = (select run_id from {schema}.rpt_data_health_row_counts"
-                    " order by started_at desc limit 1) order by source_name, table_name",
-                    schema,
-                ),
-            )
-    finally:
-        connection.close()
+def read(settings: WarehouseSettings, schema: str = MARTS) -> Health:
+    """The health marts of `schema`, read on a session of the command's own; psycopg2's
+    errors (a mart not built yet) reach the caller as they are."""
+    with settings.session() as connection:
+        read_marts = db.reader(connection, schema)
+        return Health(
+            sources=health.sources(read_marts),
+            runs=health.latest_runs(RUNS_SHOWN, read_marts),
+            anomalies=health.anomalies_of_the_latest_load(health.latest_row_counts(read_marts)),
+        )
 
 
 def _mark(status: str) -> str:

@@ -1,8 +1,7 @@
 """Data health: can the numbers be trusted? Freshness, tests, rejects, build times, anomalies.
 
-Everything here comes from the run-history marts (`rpt_data_health_*`, views over the
-`observability` schema that every pipeline run appends to); `dataops status` prints the same
-picture in a terminal.
+Everything here comes from the run-history marts through `dashboards.queries.health`, which
+`dataops status` reads too, to print the same picture in a terminal.
 """
 
 from __future__ import annotations
@@ -10,55 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, html
+from dash import html
 
-from dashboards import data, figures
-from dashboards.components import chart_card, page_header
+from dashboards import figures
+from dashboards.components import page_header
+from dashboards.queries import health
+from dashboards.views import Chart, Page
 
 dash.register_page(
     __name__, path="/health", name="Data health", title="Data health – Northwind Threads", order=5
 )
 
 STATUS_CLASS = {"pass": "ok", "warn": "warn", "error": "bad", "runtime error": "bad"}
-
-
-def layout(**_query: str) -> html.Div:
-    return html.Div(
-        [
-            page_header(
-                "Data health",
-                "Whether the figures can be trusted: each source's freshness against its limit, "
-                "dbt tests, rejected rows and build times per run, and loads whose row count is "
-                "far from the usual.",
-            ),
-            html.Div(id="health-message", className="banner banner-error", hidden=True),
-            html.Section(
-                [
-                    html.Div(html.H3("Sources", className="card-title"), className="card-header"),
-                    html.Div(id="health-sources", className="table-wrap"),
-                ],
-                className="card card-wide",
-            ),
-            html.Div(
-                [
-                    chart_card("Tests per run", "health-tests-chart"),
-                    chart_card("Rejected rows per run", "health-rejects-chart"),
-                    chart_card("Build duration per run (s)", "health-build-chart"),
-                ],
-                className="cards",
-            ),
-            html.Section(
-                [
-                    html.Div(
-                        html.H3("Row counts of the latest loads", className="card-title"),
-                        className="card-header",
-                    ),
-                    html.Div(id="health-row-counts", className="table-wrap"),
-                ],
-                className="card card-wide",
-            ),
-        ]
-    )
 
 
 def _table(header: list[str], rows: list[list[Any]], numeric: set[int]) -> html.Table:
@@ -92,23 +54,8 @@ def _hours(value: Any) -> str:
     return "–" if value is None else f"{float(value):,.1f} h"
 
 
-@callback(
-    Output("health-sources", "children"),
-    Output("health-tests-chart", "figure"),
-    Output("health-rejects-chart", "figure"),
-    Output("health-build-chart", "figure"),
-    Output("health-row-counts", "children"),
-    Output("health-message", "children"),
-    Output("health-message", "hidden"),
-    Input("shell-url", "pathname"),
-)
-def update(_pathname: Any) -> tuple[Any, ...]:
-    try:
-        found = data.health()
-    except data.DataUnavailable as exc:
-        empty = figures.message("No run history")
-        return None, empty, empty, empty, None, str(exc), False
-    sources = _table(
+def _sources(rows: list[dict[str, Any]]) -> html.Table:
+    return _table(
         ["Source table", "Freshness", "Age", "Warn after", "Error after", "Last successful load"],
         [
             [
@@ -123,18 +70,14 @@ def update(_pathname: Any) -> tuple[Any, ...]:
                 _hours(row["error_after_hours"]),
                 figures.day(row["last_successful_load_at"]),
             ]
-            for row in found["sources"]
+            for row in rows
         ],
         numeric={2, 3, 4},
     )
-    runs = found["runs"]
-    if runs:
-        tests = figures.tests_over_time(runs)
-        rejects = figures.runs_over_time(runs, "rows_rejected", "rejected rows")
-        builds = figures.runs_over_time(runs, "build_duration_s", "seconds")
-    else:
-        tests = rejects = builds = figures.message("No runs recorded yet")
-    row_counts = _table(
+
+
+def _row_counts(rows: list[dict[str, Any]]) -> html.Table:
+    return _table(
         ["Table", "Rows loaded", "Median of previous 7", "Change", "Anomaly"],
         [
             [
@@ -144,8 +87,65 @@ def update(_pathname: Any) -> tuple[Any, ...]:
                 figures.percent(row["deviation_ratio"]),
                 html.Span("anomaly", className="status status-bad") if row["is_anomaly"] else "",
             ]
-            for row in found["row_counts"]
+            for row in rows
         ],
         numeric={1, 2, 3},
     )
-    return sources, tests, rejects, builds, row_counts, "", True
+
+
+def build() -> dict[str, Any]:
+    found = health.history()
+    runs = found["runs"]
+    if runs:
+        charts = [
+            figures.tests_over_time(runs),
+            figures.runs_over_time(runs, "rows_rejected", "rejected rows"),
+            figures.runs_over_time(runs, "build_duration_s", "seconds"),
+        ]
+    else:
+        charts = [figures.message("No runs recorded yet")] * 3
+    return {
+        "figures": charts,
+        "tables": [_sources(found["sources"]), _row_counts(found["row_counts"])],
+    }
+
+
+PAGE = Page(
+    "health",
+    build,
+    charts=(
+        Chart("tests", "Tests per run"),
+        Chart("rejects", "Rejected rows per run"),
+        Chart("build", "Build duration per run (s)"),
+    ),
+    tables=("sources", "row-counts"),
+    filtered=False,
+    unavailable="No run history",
+).register()
+
+
+def _table_card(title: str, table: str) -> html.Section:
+    return html.Section(
+        [
+            html.Div(html.H3(title, className="card-title"), className="card-header"),
+            html.Div(id=f"health-{table}", className="table-wrap"),
+        ],
+        className="card card-wide",
+    )
+
+
+def layout(**_query: str) -> html.Div:
+    return html.Div(
+        [
+            page_header(
+                "Data health",
+                "Whether the figures can be trusted: each source's freshness against its limit, "
+                "dbt tests, rejected rows and build times per run, and loads whose row count is "
+                "far from the usual.",
+            ),
+            PAGE.message(),
+            _table_card("Sources", "sources"),
+            html.Div(PAGE.chart_cards(), className="cards"),
+            _table_card("Row counts of the latest loads", "row-counts"),
+        ]
+    )

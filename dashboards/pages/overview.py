@@ -1,98 +1,30 @@
-"""Overview: headline KPIs against the previous period and against the monthly targets."""
+"""Overview: headline KPIs against the previous period and the monthly targets."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboards import data, figures
-from dashboards.components import (
-    FILTERS_STORE,
-    change_note,
-    chart_card,
-    csv_download,
-    kpi,
-    message_area,
-    page_header,
-)
-from dashboards.filters import Filters, InvalidFilters
-from dashboards.views import NoData, page_outputs
+from dashboards import figures
+from dashboards.components import change_note
+from dashboards.filters import Filters
+from dashboards.queries import overview, shell
+from dashboards.views import Chart, Kpi, NoData, Page
 
 dash.register_page(
     __name__, path="/", name="Overview", title="Overview – Northwind Threads", order=0
 )
 
-KPIS = ("revenue", "orders", "aov", "new-customers")
-
-
-def layout(**_query: str) -> html.Div:
-    return html.Div(
-        [
-            page_header(
-                "Overview",
-                "Revenue, orders and customers for the chosen period, against the period of "
-                "the same length before it and against the monthly targets.",
-            ),
-            message_area("overview"),
-            html.Div(
-                [
-                    kpi("Net revenue", "overview-kpi-revenue"),
-                    kpi("Orders", "overview-kpi-orders"),
-                    kpi("Average order value", "overview-kpi-aov"),
-                    kpi("New customers", "overview-kpi-new-customers"),
-                    kpi("Revenue against target", "overview-kpi-target"),
-                ],
-                className="kpis",
-            ),
-            html.Div(
-                [
-                    chart_card(
-                        "Net revenue and orders per day",
-                        "overview-revenue-chart",
-                        download_id="overview-revenue-download",
-                        wide=True,
-                    ),
-                    chart_card(
-                        "Net revenue against target per month",
-                        "overview-target-chart",
-                        download_id="overview-target-download",
-                        note="Targets are set for the whole shop and whole months: countries "
-                        "and channels do not apply.",
-                        wide=True,
-                    ),
-                ],
-                className="cards",
-            ),
-            dcc.Download(id="overview-download"),
-        ]
-    )
-
-
-@callback(
-    output={
-        "values": [Output(f"overview-kpi-{name}", "children") for name in (*KPIS, "target")],
-        "notes": [Output(f"overview-kpi-{name}-note", "children") for name in (*KPIS, "target")],
-        "revenue": Output("overview-revenue-chart", "figure"),
-        "target": Output("overview-target-chart", "figure"),
-        "message": Output("overview-message", "children"),
-        "hidden": Output("overview-message", "hidden"),
-    },
-    inputs={"stored": Input(FILTERS_STORE, "data")},
-)
-def update(stored: Any) -> dict[str, Any]:
-    return page_outputs(stored, build, blanks)
-
 
 def build(filters: Filters) -> dict[str, Any]:
-    days = data.revenue_by_day(filters)
+    days = overview.revenue_by_day(filters)
     if not days:
         raise NoData("No orders for these filters")
-    available = data.available_dates()
-    totals = data.revenue_totals(filters)
-    targets = data.targets_by_month(filters)
+    available = shell.available_dates()
+    totals = overview.revenue_totals(filters)
+    targets = overview.targets_by_month(filters)
     current, previous = totals["current"], totals["previous"]
     aov = figures.ratio(current["net_revenue_eur"], current["kept_order_count"])
     previous_aov = figures.ratio(previous["net_revenue_eur"], previous["kept_order_count"])
@@ -101,18 +33,7 @@ def build(filters: Filters) -> dict[str, Any]:
         # the data does not reach back over the whole previous period: no fair comparison
         previous = {key: None for key in previous}
         previous_aov = None
-    # months with an actual so far; a month still to come has a target and no actual
-    reached = [row for row in targets if row["actual_net_revenue_eur"] is not None]
-    actual = sum(float(row["actual_net_revenue_eur"]) for row in reached)
-    target = sum(float(row["target_net_revenue_eur"] or 0) for row in reached)
-    attainment = figures.ratio(actual, target)
-    if reached:
-        months = figures.month(reached[0]["target_month"])
-        if len(reached) > 1:
-            months += f" – {figures.month(reached[-1]['target_month'])}"
-        target_note: Any = f"{figures.money(actual)} of {figures.money(target)}, {months}"
-    else:
-        target_note = "no targets set for these months"
+    attainment, target_note = _against_target(targets)
     return {
         "values": [
             figures.money(current["net_revenue_eur"]),
@@ -128,35 +49,62 @@ def build(filters: Filters) -> dict[str, Any]:
             change_note(current["new_customer_count"], previous["new_customer_count"], length),
             target_note,
         ],
-        "revenue": figures.revenue_and_orders(days),
-        "target": figures.revenue_against_target(targets)
-        if targets
-        else figures.message("No targets set for these months"),
+        "figures": [
+            figures.revenue_and_orders(days),
+            figures.revenue_against_target(targets)
+            if targets
+            else figures.message("No targets set for these months"),
+        ],
     }
 
 
-def blanks(text: str) -> dict[str, Any]:
-    """Blank cards, and charts that say why: bad filters, no data, or no warehouse."""
-    return {
-        "values": [figures.NO_VALUE] * (len(KPIS) + 1),
-        "notes": [""] * (len(KPIS) + 1),
-        "revenue": figures.message(text),
-        "target": figures.message(text),
-    }
+def _against_target(targets: list[dict[str, Any]]) -> tuple[float | None, str]:
+    """Revenue against target over the months with an actual so far (a month still to come
+    has a target and no actual), and the line that says of which months."""
+    reached = [row for row in targets if row["actual_net_revenue_eur"] is not None]
+    actual = sum(float(row["actual_net_revenue_eur"]) for row in reached)
+    target = sum(float(row["target_net_revenue_eur"] or 0) for row in reached)
+    if not reached:
+        return figures.ratio(actual, target), "no targets set for these months"
+    months = figures.month(reached[0]["target_month"])
+    if len(reached) > 1:
+        months += f" – {figures.month(reached[-1]['target_month'])}"
+    note = f"{figures.money(actual)} of {figures.money(target)}, {months}"
+    return figures.ratio(actual, target), note
 
 
-@callback(
-    Output("overview-download", "data"),
-    Input("overview-revenue-download", "n_clicks"),
-    Input("overview-target-download", "n_clicks"),
-    State(FILTERS_STORE, "data"),
-    prevent_initial_call=True,
-)
-def download(_revenue: Any, _target: Any, stored: Any) -> dict[str, Any]:
-    try:
-        filters = Filters.from_store(stored)
-        if dash.ctx.triggered_id == "overview-target-download":
-            return csv_download("revenue_against_target", filters, data.targets_by_month(filters))
-        return csv_download("revenue_by_day", filters, data.revenue_by_day(filters))
-    except (InvalidFilters, data.DataUnavailable):
-        raise PreventUpdate from None
+PAGE = Page(
+    "overview",
+    build,
+    kpis=(
+        Kpi("revenue", "Net revenue"),
+        Kpi("orders", "Orders"),
+        Kpi("aov", "Average order value"),
+        Kpi("new-customers", "New customers"),
+        Kpi("target", "Revenue against target"),
+    ),
+    charts=(
+        Chart(
+            "revenue",
+            "Net revenue and orders per day",
+            rows=lambda filters: ("revenue_by_day", overview.revenue_by_day(filters)),
+            wide=True,
+        ),
+        Chart(
+            "target",
+            "Net revenue against target per month",
+            rows=lambda filters: ("revenue_against_target", overview.targets_by_month(filters)),
+            note="Targets are set for the whole shop and whole months: countries "
+            "and channels do not apply.",
+            wide=True,
+        ),
+    ),
+).register()
+
+
+def layout(**_query: str) -> html.Div:
+    return PAGE.layout(
+        "Overview",
+        "Revenue, orders and customers for the chosen period, against the period of "
+        "the same length before it and against the monthly targets.",
+    )

@@ -5,76 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, dcc, html
-from dash.exceptions import PreventUpdate
+from dash import html
 
-from dashboards import data, figures
-from dashboards.components import (
-    FILTERS_STORE,
-    chart_card,
-    csv_download,
-    message_area,
-    page_header,
-)
-from dashboards.filters import Filters, InvalidFilters
-from dashboards.views import NoData, page_outputs
+from dashboards import figures
+from dashboards.filters import Filters
+from dashboards.queries import products
+from dashboards.queries.products import TOP_PRODUCTS
+from dashboards.views import Chart, NoData, Page
 
 dash.register_page(
     __name__, path="/products", name="Products", title="Products – Northwind Threads", order=4
 )
 
-CHARTS = ("top", "returns", "product-returns")
-
-
-def layout(**_query: str) -> html.Div:
-    return html.Div(
-        [
-            page_header(
-                "Products",
-                f"The {data.TOP_PRODUCTS} products that brought in the most net revenue, and "
-                "the share of units sold that came back.",
-            ),
-            message_area("products"),
-            html.Div(
-                [
-                    chart_card(
-                        f"Top {data.TOP_PRODUCTS} products by net revenue",
-                        "products-top-chart",
-                        download_id="products-top-download",
-                        wide=True,
-                    ),
-                    chart_card(
-                        "Return rate by category",
-                        "products-returns-chart",
-                        download_id="products-returns-download",
-                    ),
-                    chart_card(
-                        "Return rate of the top products",
-                        "products-product-returns-chart",
-                        download_id="products-product-returns-download",
-                    ),
-                ],
-                className="cards",
-            ),
-            dcc.Download(id="products-download"),
-        ]
-    )
-
-
-@callback(
-    output={
-        "figures": [Output(f"products-{chart}-chart", "figure") for chart in CHARTS],
-        "message": Output("products-message", "children"),
-        "hidden": Output("products-message", "hidden"),
-    },
-    inputs={"stored": Input(FILTERS_STORE, "data")},
-)
-def update(stored: Any) -> dict[str, Any]:
-    return page_outputs(stored, build, blanks)
-
 
 def build(filters: Filters) -> dict[str, Any]:
-    sales = data.product_sales(filters)
+    sales = products.product_sales(filters)
     top, categories = sales["top"], sales["categories"]
     if not top:
         raise NoData("No product sales for these filters")
@@ -95,24 +40,31 @@ def build(filters: Filters) -> dict[str, Any]:
     }
 
 
-def blanks(text: str) -> dict[str, Any]:
-    return {"figures": [figures.message(text) for _ in CHARTS]}
+def top_products(filters: Filters) -> tuple[str, list[dict[str, Any]]]:
+    return "top_products", products.product_sales(filters)["top"]
 
 
-@callback(
-    Output("products-download", "data"),
-    *[Input(f"products-{chart}-download", "n_clicks") for chart in CHARTS],
-    State(FILTERS_STORE, "data"),
-    prevent_initial_call=True,
-)
-def download(*args: Any) -> dict[str, Any]:
-    try:
-        filters = Filters.from_store(args[-1])
-        if dash.ctx.triggered_id == "products-returns-download":
-            rows = data.product_sales(filters)["categories"]
-            return csv_download("return_rates_by_category", filters, rows)
-        if dash.ctx.triggered_id in ("products-top-download", "products-product-returns-download"):
-            return csv_download("top_products", filters, data.product_sales(filters)["top"])
-    except (InvalidFilters, data.DataUnavailable):
-        pass
-    raise PreventUpdate
+PAGE = Page(
+    "products",
+    build,
+    charts=(
+        Chart("top", f"Top {TOP_PRODUCTS} products by net revenue", rows=top_products, wide=True),
+        Chart(
+            "returns",
+            "Return rate by category",
+            rows=lambda filters: (
+                "return_rates_by_category",
+                products.product_sales(filters)["categories"],
+            ),
+        ),
+        Chart("product-returns", "Return rate of the top products", rows=top_products),
+    ),
+).register()
+
+
+def layout(**_query: str) -> html.Div:
+    return PAGE.layout(
+        "Products",
+        f"The {TOP_PRODUCTS} products that brought in the most net revenue, and "
+        "the share of units sold that came back.",
+    )

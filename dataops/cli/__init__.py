@@ -9,7 +9,7 @@
     dataops dashboard | docs                      serve the Dash app | dbt's docs site
     dataops dbt ARGS                              any dbt command against the warehouse
     dataops conventions                           the dbt project's conventions
-    dataops ci STEP                               slim CI, deploy, commit-time checks
+    dataops ci STEP                               slim CI and the production deploy
 
 Commands are click commands, one module per section of `dataops --help` (`db`, `pipeline`,
 `serve`, `checks`, `ci`); a module writes its commands on its `commands` section and `ROOT`

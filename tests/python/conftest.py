@@ -26,8 +26,15 @@ from support.warehouse import (
 from dataops.core.warehouse import WarehouseSettings
 
 # what makes a test slow: a fixture it uses, or the folder it lives in
-SLOW_FIXTURES = {"built_warehouse", "fresh_warehouse", "shop", "project_copy"}
-SLOW_FOLDERS = {"ci", "e2e", "bench"}
+SLOW_FIXTURES = {
+    "built_warehouse",
+    "fresh_warehouse",
+    "shop",
+    "project_copy",
+    "production",
+    "project",
+}
+SLOW_FOLDERS = {"e2e", "bench"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,27 +1,40 @@
-"""Commit-time checks: the secrets scan, the YAML check, and the `dataops ci` usage errors.
+"""Commit-time checks, as pre-commit and `make lint` run them: the secrets scan
+(detect-secrets, settings in .secrets.baseline) and the YAML check (yamllint, settings in
+.yamllint); and the `dataops ci` usage errors.
 
 Planted secrets are assembled at run time, so this file itself holds none.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.ci import as_make_runs_it, hook_command, make_lint_recipe, run_tool
 
-from dataops import ci
+from dataops.ci.build import drop_schema
+from dataops.core.errors import DataOpsError
 from dataops.core.paths import REPO_ROOT
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 
+# what is planted, and the secret type detect-secrets reports it as
 PLANTED = {
-    "private key": "-----BEGIN " + "RSA PRIVATE KEY-----",
-    "GitHub token": "token: " + "ghp_" + "a1B2c3D4e5" * 4,
-    "AWS access key id": "aws_key = " + "AKIA" + "IOSFODNN7EXAMPLE"[:16],
-    "Slack token": "xoxb-" + "1234567890-abcdefghij",
-    "password in a URL": "DATABASE_URL=postgresql://loader:" + "Tr0ub4dor-3@db.prod.internal/dw",
+    "private key": ("-----BEGIN " + "RSA PRIVATE KEY-----", "Private Key"),
+    "GitHub token": ("token: " + "ghp_" + "x9Y8" * 10, "GitHub Token"),
+    "AWS access key id": ("aws_key = " + "AKIA" + "IOSFODNN7EXAMPLE"[:16], "AWS Access Key"),
+    "Slack token": ("xoxb-" + "1234567890-abcdefghij", "Slack Token"),
+    "Google API key": (
+        "maps_key = " + "AIza" + "Sy" + "x9Y8" * 8 + "z",
+        "Google API Key",
+    ),
+    "password in a URL": (
+        "DATABASE_URL=postgresql://loader:" + "Tr0ub4dor-3@db.prod.internal/dw",
+        "Basic Auth Credentials",
+    ),
 }
 
 
@@ -31,17 +44,41 @@ def run(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     )
 
 
+def secrets_scan(*files: Path | str) -> subprocess.CompletedProcess:
+    return run_tool(hook_command("secrets"), *map(str, files))
+
+
+def findings(result: subprocess.CompletedProcess) -> set[tuple[str, str]]:
+    """(secret type, file:line) of each finding detect-secrets reports."""
+    return set(re.findall(r"Secret Type: (.+)\nLocation:\s+(\S+)", result.stdout))
+
+
 @pytest.mark.parametrize("kind", PLANTED)
-def test_each_planted_secret_is_found(kind: str) -> None:
-    text = f"first line\n{PLANTED[kind]}\nlast line\n"
-    assert ci.find_secrets(text, "notes.md") == [(2, kind)]
+def test_each_planted_secret_is_found(kind: str, tmp_path: Path) -> None:
+    planted, secret_type = PLANTED[kind]
+    notes = tmp_path / "notes.md"
+    notes.write_text(f"first line\n{planted}\nlast line\n")
+
+    result = secrets_scan(notes)
+
+    assert result.returncode == 1
+    assert (secret_type, f"{notes}:2") in findings(result)
 
 
-def test_a_secret_value_in_a_config_file_is_found() -> None:
-    line = 'api_token = "' + "s3cr3t-v4lue-0f-th3-shop" + '"'
-    assert ci.find_secrets(line, ".dlt/secrets.toml") == [(1, "secret value in a .toml file")]
+def test_a_secret_value_in_a_config_file_is_found(tmp_path: Path) -> None:
+    line = 'api_token = "' + "s3cr3t-v4lue-0f-th3-shop" + '"\n'
+    settings = tmp_path / ".dlt" / "secrets.toml"
+    settings.parent.mkdir()
+    settings.write_text(line)
+    code = tmp_path / "ingestion" / "shop.py"
+    code.parent.mkdir()
+    code.write_text(line)
+
+    result = secrets_scan(settings)
+    assert result.returncode == 1
+    assert findings(result) == {("Token Keyword", f"{settings}:1")}
     # the same line in Python is code, left to review and ruff's S105
-    assert ci.find_secrets(line, "ingestion/shop.py") == []
+    assert secrets_scan(code).returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -59,22 +96,11 @@ def test_a_secret_value_in_a_config_file_is_found() -> None:
         "DATABASE_URL=postgresql://loader:" + "Tr0ub4dor-3@db.prod.internal/dw  # secrets: allow",
     ],
 )
-def test_placeholders_local_hosts_and_allowed_lines_pass(line: str) -> None:
-    assert ci.find_secrets(line, "settings.yml") == []
-
-
-def test_secrets_command_names_file_and_line_and_fails(tmp_path: Path) -> None:
-    leaky = tmp_path / "leaky.env"
-    leaky.write_text(f"# settings\n{PLANTED['password in a URL']}\n")
-    clean = tmp_path / "clean.md"
-    clean.write_text("nothing to see\n")
-
-    result = run("ci", "secrets", str(leaky), str(clean))
-
-    assert result.returncode == 1
-    assert result.stdout.splitlines() == [f"{leaky}:2: password in a URL"]
-    assert "likely secret" in result.stderr
-    assert run("ci", "secrets", str(clean)).returncode == 0
+def test_placeholders_local_hosts_and_allowed_lines_pass(line: str, tmp_path: Path) -> None:
+    settings = tmp_path / "settings.yml"
+    settings.write_text(line + "\n")
+    result = secrets_scan(settings)
+    assert result.returncode == 0, result.stdout
 
 
 def test_the_repository_holds_no_secrets() -> None:
@@ -86,7 +112,7 @@ def test_the_repository_holds_no_secrets() -> None:
         check=True,
     ).stdout.splitlines()
     existing = [name for name in files if (REPO_ROOT / name).is_file()]
-    result = run("ci", "secrets", *existing)
+    result = secrets_scan(*existing)
     assert result.returncode == 0, result.stdout
 
 
@@ -103,15 +129,28 @@ def test_check_yaml_rejects_a_duplicate_key(tmp_path: Path) -> None:
     )
     broken = tmp_path / "broken.yml"
     broken.write_text("models: [unclosed\n")
+    check_yaml = hook_command("check-yaml")
 
-    assert run("ci", "check-yaml", str(good)).returncode == 0
-    result = run("ci", "check-yaml", str(good), str(duplicated), str(broken))
+    assert run_tool(check_yaml, str(good)).returncode == 0
+    result = run_tool(check_yaml, str(good), str(duplicated), str(broken))
 
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{duplicated}:5: duplicate key 'columns'"
+    assert lines[0].startswith(f"{duplicated}:5:")
+    assert 'duplication of key "columns"' in lines[0]
     assert lines[1].startswith(f"{broken}:")
+    assert "syntax error" in lines[1]
     assert len(lines) == 2
+
+
+def test_make_lint_runs_the_hooks_tools_on_the_whole_repository() -> None:
+    recipe = make_lint_recipe()
+    yaml_check = as_make_runs_it(hook_command("check-yaml"))
+    secrets = as_make_runs_it(hook_command("secrets"))
+    assert f"{yaml_check} ." in recipe
+    assert f"{secrets} $$(git ls-files)" in recipe
+    # what make lint runs passes on the repository as it is
+    assert run_tool([*hook_command("check-yaml"), "."]).returncode == 0
 
 
 def test_unknown_step_and_bad_pr_number_are_one_line_errors() -> None:
@@ -127,5 +166,5 @@ def test_unknown_step_and_bad_pr_number_are_one_line_errors() -> None:
 
 
 def test_drop_schema_refuses_anything_but_a_ci_schema() -> None:
-    with pytest.raises(ci.DataOpsError, match="refusing to drop 'marts'"):
-        ci.drop_schema(None, "marts")  # type: ignore[arg-type]  # refused before connecting
+    with pytest.raises(DataOpsError, match="refusing to drop 'marts'"):
+        drop_schema(None, "marts")  # type: ignore[arg-type]  # refused before connecting

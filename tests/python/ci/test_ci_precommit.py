@@ -69,5 +69,5 @@ def test_a_planted_secret_and_a_style_break_stop_the_commit(project: Path, tmp_p
     # (whether the other hooks pass on the whole project is the test above)
     assert "sqlfluff lint (jinja templater, changed files)" in failed
     assert "no secrets (private keys, tokens, passwords in URLs)" in failed
-    assert "notes.md:1: password in a URL" in result.stdout
+    assert "Secret Type: Basic Auth Credentials\nLocation:    notes.md:1" in result.stdout
     assert "CP01" in result.stdout

@@ -44,16 +44,16 @@ def production(
 ) -> Iterator[Production]:
     """The project on `main`, deployed to production: 30 demo days, 3,000 orders a year."""
     root = tmp_path_factory.mktemp("ci")
-    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    conn.ensure_database()
-    warehouse = Warehouse(conn, root / "production-state")
+    settings = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
+    settings.ensure_database()
+    warehouse = Warehouse(settings, root / "production-state")
     base = copy_repository(root / "main")
     dataops(base, warehouse, "generate", "--days", "30", "--orders", "3000")
     dataops(base, warehouse, "ci", "deploy", "--out", str(root / "published"))
     try:
         yield Production(warehouse, base, root / "published")
     finally:
-        conn.drop_database()
+        settings.drop_database()
 
 
 @pytest.fixture

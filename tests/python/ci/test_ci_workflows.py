@@ -1,8 +1,11 @@
 """The workflows are hardened, valid, and thin: each step calls a command tested here.
 
 Each check runs on the real workflows (nothing reported) and on a fixture that breaks it
-(reported): the project's own rules (`dataops ci check-workflows`), zizmor, and GitHub's
-workflow schema (check-jsonschema). All three also run in `make lint`.
+(reported), as `make lint` runs it: zizmor with the pedantic persona (its audits cover the
+hardening rules: no pull_request_target, least permissions, a concurrency group, actions
+pinned to a commit, checkout without stored credentials), the project's one rule zizmor has
+no audit for (pull request runs cancel superseded runs: .github/workflow-policy.json), and
+GitHub's workflow schema (check-jsonschema).
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.ci import make_lint_recipe
 
-from dataops import ci
+from dataops.ci.github import DOCS_ARTIFACT, PROD_STATE_ARTIFACT
 from dataops.core.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 FIXTURES = Path(__file__).parent / "fixtures"
+# as `make lint` runs them
+ZIZMOR = ["--offline", "--quiet", "--persona", "pedantic", "--config", ".github/zizmor.yml"]
+POLICY = ["--schemafile", ".github/workflow-policy.json"]
 
 
 def load(path: Path) -> dict:
@@ -32,8 +39,25 @@ def run(*command: str) -> subprocess.CompletedProcess:
     )
 
 
+def zizmor(*paths: Path | str) -> subprocess.CompletedProcess:
+    return run(str(BIN / "zizmor"), *ZIZMOR, *map(str, paths))
+
+
+def policy(*paths: Path | str) -> subprocess.CompletedProcess:
+    return run(str(BIN / "check-jsonschema"), *POLICY, *map(str, paths))
+
+
 def steps(workflow: dict) -> list[dict]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def changed_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a real workflow with one piece of its text changed."""
+    text = (REPO_ROOT / ".github" / "workflows" / name).read_text()
+    assert old in text, f"{name} no longer holds {old!r}"
+    copy = tmp_path / name
+    copy.write_text(text.replace(old, new, 1))
+    return copy
 
 
 def test_the_workflows_are_there() -> None:
@@ -42,35 +66,51 @@ def test_the_workflows_are_there() -> None:
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflow_follows_the_hardening_rules(path: Path) -> None:
-    assert ci.workflow_problems(load(path)) == []
+    hardening = zizmor(path)
+    assert hardening.returncode == 0, hardening.stdout + hardening.stderr
+    cancels = policy(path)
+    assert cancels.returncode == 0, cancels.stdout
 
 
 def test_each_hardening_rule_catches_its_break() -> None:
-    problems = ci.workflow_problems(load(FIXTURES / "insecure-workflow.yml"))
-    assert problems == [
-        "triggers on pull_request_target (runs fork code with a write token)",
-        "top-level permissions grant more than read: 'write-all'",
-        "no concurrency group",
-        "job build step 1: actions/checkout@v4 is not pinned to a full commit SHA",
-        "job build step 1: checkout without persist-credentials: false",
-    ]
+    flagged = zizmor(FIXTURES / "insecure-workflow.yml")
+    assert flagged.returncode != 0
+    for audit in (
+        "dangerous-triggers",  # pull_request_target
+        "excessive-permissions",  # write-all
+        "concurrency-limits",  # no concurrency group
+        "unpinned-uses",  # actions/checkout@v4
+        "artipacked",  # checkout without persist-credentials: false
+    ):
+        assert f"[{audit}]" in flagged.stdout, audit
 
 
-def test_pull_request_runs_must_cancel_superseded_runs() -> None:
-    workflow = load(REPO_ROOT / ".github" / "workflows" / "ci.yml")
-    workflow["concurrency"]["cancel-in-progress"] = False
-    assert ci.workflow_problems(workflow) == [
-        "pull request runs do not cancel superseded runs (cancel-in-progress)"
-    ]
-
-
-def test_check_workflows_command_exits_non_zero_on_a_break() -> None:
-    assert run(str(BIN / "dataops"), "ci", "check-workflows").returncode == 0
-    bad = run(
-        str(BIN / "dataops"), "ci", "check-workflows", str(FIXTURES / "insecure-workflow.yml")
+def test_top_level_permissions_wider_than_read_are_flagged(tmp_path: Path) -> None:
+    copy = changed_copy(
+        tmp_path, "deploy.yml", "permissions: {}", "permissions:\n  contents: write"
     )
-    assert bad.returncode == 1
-    assert "is not pinned to a full commit SHA" in bad.stdout
+    flagged = zizmor(copy)
+    assert flagged.returncode != 0
+    assert "[excessive-permissions]" in flagged.stdout
+
+
+def test_pull_request_runs_must_cancel_superseded_runs(tmp_path: Path) -> None:
+    copy = changed_copy(tmp_path, "ci.yml", "cancel-in-progress: true", "cancel-in-progress: false")
+    flagged = policy(copy)
+    assert flagged.returncode == 1
+    assert "$.concurrency['cancel-in-progress']: True was expected" in flagged.stdout
+    # a workflow no pull request triggers may let runs finish
+    assert policy(REPO_ROOT / ".github" / "workflows" / "deploy.yml").returncode == 0
+
+
+def test_make_lint_runs_the_hardening_checks() -> None:
+    recipe = make_lint_recipe()
+    assert f"$(BIN)/zizmor {' '.join(ZIZMOR)} .github/workflows" in recipe
+    assert f"$(BIN)/check-jsonschema {' '.join(POLICY)} .github/workflows/*.yml" in recipe
+    assert (
+        "$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml"
+        in recipe
+    )
 
 
 def test_zizmor_finds_nothing_in_the_workflows_and_flags_the_fixture() -> None:
@@ -115,7 +155,7 @@ def test_workflows_are_thin_calls_of_tested_commands() -> None:
         for step in steps(deploy)
         if step.get("uses", "").startswith("actions/upload-artifact@")
     }
-    assert uploads == {ci.PROD_STATE_ARTIFACT: "dist/prod-state/", ci.DOCS_ARTIFACT: "dist/docs/"}
+    assert uploads == {PROD_STATE_ARTIFACT: "dist/prod-state/", DOCS_ARTIFACT: "dist/docs/"}
     # the closing workflow shares the pull request's concurrency group, to stop its CI first
     assert closed["concurrency"]["group"] == "ci-${{ github.event.pull_request.number }}"
     assert ci_yml["concurrency"]["group"].startswith("ci-${{ github.event.pull_request.number")

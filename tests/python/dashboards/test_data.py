@@ -1,5 +1,6 @@
-"""The data module against a real PostgreSQL: bound parameters, allowlists, read-only
-sessions, the cache and its invalidation, and errors that a page can show."""
+"""The dashboard's database access (`db`, `cache`, `queries`) against a real PostgreSQL: bound
+parameters, allowlists, read-only sessions, the cache and its invalidation, and errors that a
+page can show."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from datetime import date
 import pytest
 from support.warehouse import Warehouse
 
-from dashboards import data
+from dashboards import cache, db
 from dashboards.filters import Filters
+from dashboards.queries import coverage, overview, products, sales, shell
 from dataops.core.warehouse import WarehouseSettings, free_port
 
 JANUARY = Filters(date(2025, 1, 1), date(2025, 1, 31))
@@ -33,7 +35,7 @@ insert into marts.{name} values
 
 @pytest.fixture
 def marts(fresh_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
-    """A database with a small revenue mart, and the data module pointed at it."""
+    """A database with a small revenue mart, and the dashboard pointed at it."""
     w = fresh_warehouse
     w.execute("create schema marts")
     w.execute(CREATE_REVENUE.format(name="rpt_revenue_daily"))
@@ -41,15 +43,15 @@ def marts(fresh_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("DATABASE_URL", w.settings.url())
     monkeypatch.setenv("DASHBOARD_CACHE_CHECK_SECONDS", "0")
     monkeypatch.delenv("DATAOPS_MARTS_SCHEMA", raising=False)
-    data.reset()
+    cache.reset()
     yield w
-    data.reset()
+    cache.reset()
 
 
 def revenue_by_country(filters: Filters) -> dict[str, float]:
     return {
         row["country_code"]: float(row["net_revenue_eur"])
-        for row in data.sales_by(filters, "country")
+        for row in sales.sales_by(filters, "country")
     }
 
 
@@ -58,14 +60,14 @@ def test_filters_select_exactly_the_matching_rows(marts: Warehouse) -> None:
     germany_by_email = Filters(JANUARY.start, JANUARY.end, ("DE",), ("email",))
     assert revenue_by_country(germany_by_email) == {"DE": 100.0}
     assert revenue_by_country(Filters(JANUARY.start, JANUARY.end, ("ZZ",))) == {}
-    totals = data.revenue_totals(Filters(date(2025, 2, 1), date(2025, 2, 28)))
+    totals = overview.revenue_totals(Filters(date(2025, 2, 1), date(2025, 2, 28)))
     # the previous 28 days reach back to 4 January: both January rows
     assert float(totals["current"]["net_revenue_eur"]) == 10.0
     assert float(totals["previous"]["net_revenue_eur"]) == 150.0
 
 
 def test_values_travel_as_bound_parameters(marts: Warehouse) -> None:
-    # a value the filters would refuse, passed straight to the data module, is only a value
+    # a value the filters would refuse, passed straight to a query, is only a value
     hostile = Filters(JANUARY.start, JANUARY.end, ("DE') or ('1' = '1",), ("x'; drop table y; --",))
     assert revenue_by_country(hostile) == {}
     assert marts.scalar("select count(*) from marts.rpt_revenue_daily") == 3
@@ -73,16 +75,16 @@ def test_values_travel_as_bound_parameters(marts: Warehouse) -> None:
 
 def test_identifiers_and_grains_come_only_from_allowlists(marts: Warehouse) -> None:
     with pytest.raises(KeyError):
-        data.sales_by(JANUARY, "country_code; drop table marts.rpt_revenue_daily")
+        sales.sales_by(JANUARY, "country_code; drop table marts.rpt_revenue_daily")
     with pytest.raises(ValueError, match="unknown grain"):
-        data.sales_over_time(JANUARY, "year")
-    weeks = data.sales_over_time(JANUARY, data.GRAINS["week"])
+        sales.sales_over_time(JANUARY, "year")
+    weeks = sales.sales_over_time(JANUARY, db.GRAINS["week"])
     assert [row["period_start"] for row in weeks] == [date(2024, 12, 30), date(2025, 1, 6)]
 
 
 def test_sessions_are_read_only(marts: Warehouse) -> None:
-    with pytest.raises(data.DataUnavailable):
-        data.query("delete from {marts}.rpt_revenue_daily")
+    with pytest.raises(db.DataUnavailable):
+        cache.query("delete from {marts}.rpt_revenue_daily")
     assert marts.scalar("select count(*) from marts.rpt_revenue_daily") == 3
 
 
@@ -90,9 +92,9 @@ def test_results_are_cached_until_dbt_replaces_the_mart(
     marts: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert revenue_by_country(JANUARY) == {"DE": 100.0, "FR": 50.0}
-    before = data.cache_stats()
+    before = cache.cache_stats()
     assert revenue_by_country(JANUARY) == {"DE": 100.0, "FR": 50.0}
-    assert data.cache_stats()["hits"] == before["hits"] + 1
+    assert cache.cache_stats()["hits"] == before["hits"] + 1
     # dbt's table materialization: build a new table, swap it in by renaming, drop the old
     marts.execute(CREATE_REVENUE.format(name="rpt_revenue_daily__dbt_tmp"))
     marts.execute(
@@ -132,16 +134,16 @@ def test_a_page_answer_is_remembered_until_the_mart_changes(marts: Warehouse) ->
         builds.append(filters)
         return revenue_by_country(filters)
 
-    first = data.remembered(answer, JANUARY)
+    first = cache.remembered(answer, JANUARY)
     assert first == {"DE": 100.0, "FR": 50.0}
-    assert data.remembered(answer, JANUARY) is first
+    assert cache.remembered(answer, JANUARY) is first
     assert builds == [JANUARY]
     february = Filters(date(2025, 2, 1), date(2025, 2, 28))
-    assert data.remembered(answer, february) == {"DE": 10.0}
+    assert cache.remembered(answer, february) == {"DE": 10.0}
     assert builds == [JANUARY, february]
     marts.execute("delete from marts.rpt_revenue_daily where country_code = 'FR'")
     deadline = time.monotonic() + 15
-    while data.remembered(answer, JANUARY) != {"DE": 100.0}:
+    while cache.remembered(answer, JANUARY) != {"DE": 100.0}:
         assert time.monotonic() < deadline, "the remembered answer outlived the mart's change"
         time.sleep(0.2)
 
@@ -151,19 +153,19 @@ def test_a_failed_page_answer_is_not_remembered(marts: Warehouse) -> None:
 
     def answer(filters: Filters) -> list:
         attempts.append(filters)
-        return data.product_sales(filters)["top"]  # its mart is not built: it raises
+        return products.product_sales(filters)["top"]  # its mart is not built: it raises
 
     for _ in range(2):
-        with pytest.raises(data.MartNotBuilt):
-            data.remembered(answer, JANUARY)
+        with pytest.raises(db.MartNotBuilt):
+            cache.remembered(answer, JANUARY)
     assert attempts == [JANUARY, JANUARY]
 
 
 def test_a_mart_that_is_not_built_yet_is_said_so(marts: Warehouse) -> None:
-    with pytest.raises(data.MartNotBuilt, match="not been built yet"):
-        data.product_sales(JANUARY)
-    freshness = {row["mart"]: row for row in data.mart_freshness()}
-    assert set(freshness) == set(data.DATED_MARTS)
+    with pytest.raises(db.MartNotBuilt, match="not been built yet"):
+        products.product_sales(JANUARY)
+    freshness = {row["mart"]: row for row in coverage.mart_freshness()}
+    assert set(freshness) == set(coverage.DATED_MARTS)
     assert freshness["rpt_revenue_daily"]["row_count"] == 3
     assert freshness["rpt_product_sales_daily"]["row_count"] is None
 
@@ -173,12 +175,12 @@ def test_a_warehouse_that_is_down_is_said_so_without_details(
 ) -> None:
     closed = WarehouseSettings("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
     monkeypatch.setenv("DATABASE_URL", closed.url())
-    data.reset()
+    cache.reset()
     try:
-        with pytest.raises(data.WarehouseUnreachable) as raised:
-            data.available_dates()
+        with pytest.raises(db.WarehouseUnreachable) as raised:
+            shell.available_dates()
     finally:
-        data.reset()
+        cache.reset()
     message = str(raised.value)
     assert message.startswith("The warehouse cannot be reached right now")
     assert str(closed.port) not in message

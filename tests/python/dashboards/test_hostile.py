@@ -78,7 +78,7 @@ def test_the_clean_answer_check_catches_a_leak() -> None:
     # the check every test below relies on, shown failing on an answer that leaks
     leaky = requests.Response()
     leaky.status_code = 500
-    leaky._content = b'Traceback (most recent call last):\n  File "dashboards/data.py"'
+    leaky._content = b'Traceback (most recent call last):\n  File "dashboards/db.py"'
     with pytest.raises(AssertionError, match="Traceback"):
         answer_cleanly(lambda: leaky)
 

@@ -1,7 +1,7 @@
 """Every page's callbacks over HTTP, as the browser calls them: numbers from the marts.
 
 Each expected value is computed here with SQL of its own against the marts, not with the
-dashboard's data module, and sets of labels are compared both ways.
+dashboard's queries, and sets of labels are compared both ways.
 """
 
 from __future__ import annotations

@@ -17,23 +17,17 @@ from dataops.conventions import check
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import free_port
 
+# every page reads the shell's marts too: dates, filter options, "data as of", latest tests
+SHELL = {"rpt_revenue_daily", "rpt_source_freshness", "fct_orders", "rpt_data_health_runs"}
 PAGES = {
-    "dashboard_overview": {
-        "rpt_kpis_daily",
-        "rpt_revenue_daily",
-        "rpt_targets_monthly",
-        "fct_orders",
-    },
-    "dashboard_sales": {"rpt_revenue_daily", "rpt_category_sales_daily"},
-    "dashboard_customers": {"rpt_customer_cohorts", "rpt_kpis_daily", "dim_customers"},
-    "dashboard_marketing": {"rpt_marketing_daily"},
-    "dashboard_products": {
-        "rpt_product_totals_daily",
-        "rpt_product_sales_daily",
-        "rpt_category_sales_daily",
-        "dim_products",
-    },
-    "dashboard_data_health": {"rpt_source_freshness"},
+    "dashboard_overview": SHELL | {"rpt_targets_monthly"},
+    "dashboard_sales": SHELL | {"rpt_category_sales_daily"},
+    "dashboard_customers": SHELL | {"rpt_customer_cohorts"},
+    "dashboard_marketing": SHELL | {"rpt_marketing_daily"},
+    "dashboard_products": SHELL
+    | {"rpt_product_totals_daily", "rpt_product_sales_daily", "rpt_category_sales_daily"},
+    "dashboard_data_health": SHELL
+    | {"rpt_data_health_sources", "rpt_data_health_runs", "rpt_data_health_row_counts"},
 }
 
 

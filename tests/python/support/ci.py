@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from psycopg2 import sql
 
 from dataops.core.paths import REPO_ROOT
@@ -140,33 +142,29 @@ def relations_in(warehouse: Warehouse, schema: str) -> set[str]:
 
 def fingerprint(warehouse: Warehouse, schemas: set[str]) -> dict[str, str]:
     """A checksum of every table's rows and every view's definition in these schemas."""
-    connection = warehouse.settings.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "select n.nspname, c.relname, c.relkind from pg_class as c"
-                " join pg_namespace as n on n.oid = c.relnamespace"
-                " where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')",
-                (sorted(schemas),),
-            )
-            relations = cursor.fetchall()
-            checksums = {}
-            for schema, name, kind in relations:
-                relation = sql.Identifier(schema, name)
-                if kind == "v":
-                    cursor.execute(
-                        "select md5(pg_get_viewdef(%s::regclass))", (f'"{schema}"."{name}"',)
-                    )
-                else:
-                    cursor.execute(
-                        sql.SQL(
-                            "select md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
-                            " from {} as t"
-                        ).format(relation)
-                    )
-                checksums[f"{schema}.{name}"] = cursor.fetchone()[0]
-    finally:
-        connection.close()
+    with warehouse.settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select n.nspname, c.relname, c.relkind from pg_class as c"
+            " join pg_namespace as n on n.oid = c.relnamespace"
+            " where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')",
+            (sorted(schemas),),
+        )
+        relations = cursor.fetchall()
+        checksums = {}
+        for schema, name, kind in relations:
+            relation = sql.Identifier(schema, name)
+            if kind == "v":
+                cursor.execute(
+                    "select md5(pg_get_viewdef(%s::regclass))", (f'"{schema}"."{name}"',)
+                )
+            else:
+                cursor.execute(
+                    sql.SQL(
+                        "select md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
+                        " from {} as t"
+                    ).format(relation)
+                )
+            checksums[f"{schema}.{name}"] = cursor.fetchone()[0]
     return checksums
 
 
@@ -193,3 +191,37 @@ def prod_schemas(manifest: dict) -> set[str]:
 
 def without_ci_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED)}
+
+
+# -- commit-time tools, as pre-commit and `make lint` run them ---------------------------------
+
+
+def hook_command(hook_id: str) -> list[str]:
+    """The command a pre-commit hook runs (before the files it is given)."""
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    return shlex.split(hooks[hook_id]["entry"])
+
+
+def make_lint_recipe() -> list[str]:
+    """The commands of the Makefile's `lint` target, as written there (`$(BIN)/tool ...`)."""
+    lines = (REPO_ROOT / "Makefile").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("lint:"))) + 1
+    recipe = []
+    for line in lines[start:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def as_make_runs_it(command: list[str]) -> str:
+    """A `.venv/bin/tool ...` command written as the Makefile writes it."""
+    return shlex.join(command).replace(".venv/bin/", "$(BIN)/")
+
+
+def run_tool(command: list[str], *args: str) -> subprocess.CompletedProcess:
+    """A tool of the virtual environment, run from the repository's root as the hooks are."""
+    return subprocess.run(
+        [*command, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
