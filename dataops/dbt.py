@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dataops import roles
 from dataops.core.errors import DataOpsError
 from dataops.core.paths import REPO_ROOT, dbt_target_dir
 from dataops.core.settings import WarehouseSettings
@@ -53,6 +54,9 @@ def environment(
     """The environment a dbt command runs with: `base` (this process's by default) and the
     warehouse settings `profiles.yml` reads (`None`: those `base` has).
 
+    dbt runs as the transformer: the owner's settings become the transformer's, once the owner
+    has prepared what it needs (`dataops.roles.for_step`); a role's settings stay as they are.
+
     With `target`, the command runs for that target with its own artifact folder, and a schema
     or target left over in `base` never reaches it (production keeps its schema). Without
     it, artifacts go where `dataops.core.paths.dbt_target_dir` says, unless `base` already
@@ -63,7 +67,7 @@ def environment(
         env.pop("DBT_SCHEMA", None)
         env["DBT_TARGET"] = target
     if settings is not None:
-        env.update(settings.dbt_env())
+        env.update(roles.for_step(settings, "transformer").dbt_env())
     env["DBT_PROFILES_DIR"] = str(profiles_dir)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     folder = target_path or dbt_target_dir()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dataops import dbt as dbt_runner
-from dataops import observability
+from dataops import observability, roles
 from dataops.core.console import say
 from dataops.core.errors import DataOpsError, UsageError
 from dataops.core.paths import dbt_target_dir, demo_dir
@@ -181,12 +181,13 @@ def ingest(
 
 def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str, int]]:
     settings.check()
+    loader = roles.for_step(settings, "loader")  # dlt loads as the loader; the owner records
     failures: list[DataOpsError] = []
     loaded: dict[str, dict[str, int]] = {}
     with demo_endpoints(names) as overrides:
         for name in names:
             try:
-                loaded[name] = _ingest_source(name, settings, overrides.get(name, {}))
+                loaded[name] = _ingest_source(name, settings, loader, overrides.get(name, {}))
             except DataOpsError as exc:
                 failures.append(exc)  # one source's failure must not keep the others from loading
                 if len(names) > 1:
@@ -202,14 +203,14 @@ def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str
 
 
 def _ingest_source(
-    name: str, settings: WarehouseSettings, overrides: dict[str, str]
+    name: str, settings: WarehouseSettings, loader: WarehouseSettings, overrides: dict[str, str]
 ) -> dict[str, int]:
     from ingestion.registry import SOURCES, run_source
 
     say(f"{name}: loading into raw_{name} ...")
     started = observability.utcnow()
     try:
-        counts = run_source(SOURCES[name], settings, **overrides)
+        counts = run_source(SOURCES[name], loader, **overrides)
     except DataOpsError as exc:
         rows = observability.ingestion_rows(
             name, {}, {}, started, None, status="failed", error=str(exc)
@@ -217,10 +218,10 @@ def _ingest_source(
         record_history(settings, "ingestion_tables", rows)
         raise
     tables = {table: rows for table, rows in counts.items() if table != "_rejected_rows"}
-    rejected = rejected_since(settings, name, started) if counts.get("_rejected_rows") else {}
+    rejected = rejected_since(loader, name, started) if counts.get("_rejected_rows") else {}
     rows = observability.ingestion_rows(name, tables, rejected, started, None)
     record_history(settings, "ingestion_tables", rows)
-    analyze_schema(settings, f"raw_{name}")
+    analyze_schema(loader, f"raw_{name}")
     summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
     elapsed = (observability.utcnow() - started).total_seconds()
     say(f"{name}: done in {elapsed:.1f}s ({summary})")
@@ -270,7 +271,7 @@ def dbt(
     settings = settings or resolve()
     settings.check()
     observability.ensure_tables(settings)  # the run-history sources exist before models read them
-    env = dbt_runner.environment(settings)
+    env = dbt_runner.environment(settings)  # as the transformer
     if check:
         dbt_runner.checked(arguments, env)
         return 0

@@ -1,38 +1,35 @@
 """Database roles: who may load, who may transform, and who may only read the marts.
 
-- `dataops_loader` reads and writes the raw schemas (`raw_<source>`, dlt's
-  `raw_<source>_staging`);
-- `dataops_transformer` reads the raw schemas and creates in the dbt schemas (staging,
-  intermediate, marts, snapshots, seeds);
-- `dataops_reporter` reads the marts and nothing else, in read-only transactions with a
-  statement timeout.
+- `dataops_loader` owns the raw schemas (`raw_<source>`, dlt's `raw_<source>_staging`) and
+  all dlt creates in them: ingestion loads as it (`for_step(settings, "loader")`);
+- `dataops_transformer` reads raw and the run history, owns the dbt schemas and may create
+  schemas (a pull request's `ci_pr_<n>`): every dbt command runs as it (`dataops.dbt.environment`
+  calls `for_step(settings, "transformer")`);
+- `dataops_reporter` reads the marts only, in read-only transactions with a statement timeout.
 
-`ensure_roles` creates the roles and their privileges and can run any number of times (the
-CLI: `dataops db roles`; `dataops dashboard` runs it before serving). The connection it gets
-is the warehouse owner's, which needs the CREATEROLE attribute. dbt creates the reporter
-role, without a login, when a build finds it missing (`create_missing_roles`), so its grants
-never fail on a fresh server.
-
-The reporter's read access to each mart comes from dbt (`grants:` in `dbt_project.yml`), so
-dbt re-applies it whenever it rebuilds a table, a full refresh included; `ensure_roles` only
-gives it the way into the `marts` schema. Read-only transactions are a second fence, not the
-first: a session can switch them off, its grants it cannot.
-
-Ingestion and dbt still run as the owner. The loader and the transformer hold what a
-deployment that logs them in separately needs to start from an empty database; objects the
-owner already created stay the owner's.
+The warehouse owner (needs CREATEROLE) only prepares, in `ensure_roles`, once per process: the
+roles and their logins, each schema owned by the role that builds in it, the run-history tables
+(which it writes), objects of an older warehouse handed to their roles, and the reporter's
+fences. The marts' `select` comes from dbt (`grants:` in `dbt_project.yml`), re-applied on
+every rebuild. Privileges are the fences no session can lift: no write grant, no temporary
+tables, no large objects (their functions ignore grants). Read-only transactions and the
+timeout come last: PostgreSQL lets any role change its own settings (tried on 15 and 18), so
+the owner also sets them `in database` (which outranks the role's own), puts back any the
+reporter changed, with a warning, and the dashboard sets both on its connections.
+docs/operations.md#roles has the whole picture. A tool for roles and grants (pgbedrock,
+Terraform's postgresql provider) would need a run of its own beside the pipeline's; these few
+statements run with each command, in ~0.05 s.
 
 Passwords: `DATAOPS_<ROLE>_PASSWORD` (e.g. `DATAOPS_REPORTER_PASSWORD`) when set; otherwise
 derived from the owner's password with HMAC-SHA256, so every process that can connect as the
-owner (the CLI, the dashboard server, the tests) arrives at the same password without storing
-another secret, and the embedded server's role passwords follow its password file in the
-state folder. An owner without a password (trust authentication) gets random role passwords,
-kept in `<state>/roles/` (mode 0600).
+owner arrives at the same password without storing another secret. An owner without a
+password (trust authentication) gets random role passwords, kept in `<state>/roles/` (0600).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -46,14 +43,30 @@ import psycopg2
 import yaml
 from psycopg2 import sql
 
+from dataops.core.console import say
 from dataops.core.errors import DataOpsError, first_line
 from dataops.core.paths import REPO_ROOT, state_dir
 from dataops.core.warehouse import WarehouseSettings
 
 REPORTER_STATEMENT_TIMEOUT = "5s"
+REPORTER_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "statement_timeout": REPORTER_STATEMENT_TIMEOUT,
+}
 REPORTER_CONNECTION_LIMIT = 32
 DBT_SCHEMAS_FALLBACK = ("staging", "intermediate", "marts", "snapshots", "seeds")
 MARTS_SCHEMA = "marts"
+OBSERVABILITY_SCHEMA = "observability"
+# the functions that create or write a large object (`lo_import` is the superuser's already)
+LARGE_OBJECT_WRITERS = (
+    "lo_creat(integer)",
+    "lo_create(oid)",
+    "lo_from_bytea(oid, bytea)",
+    "lo_put(oid, bigint, bytea)",
+    "lowrite(integer, bytea)",
+    "lo_truncate(integer, integer)",
+    "lo_truncate64(integer, bigint)",
+)
 
 # errors two processes creating the same role at once can meet; the loser tries again
 _RACE_CODES = {"23505", "42710", "40001", "40P01", "XX000"}
@@ -69,11 +82,11 @@ class Role:
 ROLES: dict[str, Role] = {
     role.key: role
     for role in (
-        Role("loader", "dataops_loader", "writes the raw schemas"),
+        Role("loader", "dataops_loader", "owns the raw schemas; dlt loads as it"),
         Role(
             "transformer",
             "dataops_transformer",
-            "reads raw, creates in staging, intermediate, marts, snapshots, seeds",
+            "reads raw, owns staging, intermediate, marts, snapshots, seeds; dbt builds as it",
         ),
         Role(
             "reporter",
@@ -94,6 +107,11 @@ def role(key: str) -> Role:
         if key in (candidate.key, candidate.name):
             return candidate
     raise RoleError(f"unknown role {key!r}; choose from {', '.join(ROLES)}")
+
+
+def is_role(settings: WarehouseSettings) -> bool:
+    """True when the settings log in as one of the roles, not as the warehouse owner."""
+    return any(settings.user == chosen.name for chosen in ROLES.values())
 
 
 # -- passwords --------------------------------------------------------------------------------
@@ -134,6 +152,38 @@ def role_connection(settings: WarehouseSettings, key: str) -> WarehouseSettings:
     )
 
 
+# -- the pipeline's steps ---------------------------------------------------------------------
+
+# per database and owner: the raw schemas this process has prepared; and the databases whose
+# declared raw indexes all exist
+_PREPARED: dict[tuple[str, int, str, str], set[str]] = {}
+_INDEXED: set[tuple[str, int, str]] = set()
+
+
+def for_step(settings: WarehouseSettings, key: str) -> WarehouseSettings:
+    """The settings a pipeline step runs with: its role's, once the owner has prepared what
+    the role needs (`ensure_roles`; for the transformer also the raw indexes dbt looks rows up
+    by, created as their owner, the loader). Settings that already log in as a role are
+    returned as they are.
+
+    Once per process and database: the first step pays ~0.1 s, the next nothing.
+    """
+    chosen = role(key)
+    if is_role(settings):
+        return settings
+    wanted = set(registered_raw_schemas()) if chosen.key == "loader" else set()
+    prepared = _PREPARED.get(_owner_key(settings))
+    if prepared is None or not wanted <= prepared:
+        ensure_roles(settings, sorted(wanted | set(existing_raw_schemas(settings))))
+    if chosen.key == "transformer":
+        ensure_source_indexes(role_connection(settings, "loader"))
+    return role_connection(settings, chosen.key)
+
+
+def _owner_key(settings: WarehouseSettings) -> tuple[str, int, str, str]:
+    return (settings.host, settings.port, settings.dbname, settings.user)
+
+
 # -- schemas ----------------------------------------------------------------------------------
 
 
@@ -145,7 +195,8 @@ def registered_raw_schemas() -> list[str]:
 
 
 def existing_raw_schemas(settings: WarehouseSettings) -> list[str]:
-    """The raw schemas the warehouse has now (dlt creates them on a source's first load)."""
+    """The raw schemas the warehouse has now (a source no longer registered may have left
+    some)."""
     with settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(
             "select nspname from pg_namespace where nspname like %s order by nspname",
@@ -179,19 +230,31 @@ def dbt_schemas(project_dir: Path = REPO_ROOT) -> list[str]:
 
 
 def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None = None) -> None:
-    """Create or update the three roles and their privileges; safe to run again at any time.
+    """Create or update the three roles, their schemas and privileges, and the run-history
+    tables; safe to run again at any time, by several processes at once.
 
-    The loader and the transformer are granted on `raw_schemas`, created when missing, or
-    else on every raw schema the warehouse has.
+    The raw schemas are `raw_schemas`, created when missing, or else every raw schema the
+    warehouse has. What the owner had to put right (settings the reporter changed, large
+    objects it stored, a fence the owner may not set) is said as a warning.
     """
+    from dataops import observability
+
+    observability.ensure_tables(settings)
     raw = list(raw_schemas) if raw_schemas is not None else existing_raw_schemas(settings)
-    statements = _statements(settings, raw, dbt_schemas())
+    built = dbt_schemas()
     for attempt in range(1, 6):
         try:
             with settings.session() as connection, connection.cursor() as cursor:
-                for statement, params in statements:
+                notes: list[str] = []
+                reporter = _reporter_settings(cursor)
+                for statement, params in _statements(settings, raw, built, reporter, notes):
                     cursor.execute(statement, params)
-            return
+                notes += [
+                    notice.removeprefix("WARNING:").strip()
+                    for notice in connection.notices
+                    if notice.startswith("WARNING:")
+                ]
+            break
         except psycopg2.Error as exc:
             if exc.pgcode in _RACE_CODES and attempt < 5:
                 time.sleep(0.2 * attempt)
@@ -202,99 +265,298 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
                     f"{first_line(exc)}; connect as a user with CREATEROLE"
                 ) from None
             raise
+    for note in notes:
+        say(f"warning: {note}")
+    _PREPARED.setdefault(_owner_key(settings), set()).update(raw)
 
 
-Statement = tuple[sql.Composable, tuple[object, ...]]
+Statement = tuple[sql.Composable, tuple[object, ...] | None]
+Settings = dict[str | None, dict[str, str]]  # database (None: every database) -> name -> value
+
+
+def _sql(template: str, *parts: sql.Composable, params: tuple[object, ...] | None = None):
+    return sql.SQL(template).format(*parts), params
 
 
 def _statements(
-    settings: WarehouseSettings, raw: Sequence[str], built: Sequence[str]
+    settings: WarehouseSettings,
+    raw: Sequence[str],
+    built: Sequence[str],
+    reporter: Settings,
+    notes: list[str],
 ) -> list[Statement]:
+    owners = {**dict.fromkeys(raw, "loader"), **dict.fromkeys(built, "transformer")}
+    return [
+        *_role_statements(settings),
+        *_reporter_statements(settings.dbname, reporter, notes),
+        *_database_statements(settings.dbname),
+        *_create_schemas(raw, built),
+        _handover(owners),
+        *_read_grants(raw),
+    ]
+
+
+def _role_statements(settings: WarehouseSettings) -> list[Statement]:
+    """The roles with their logins; the owner a member of the loader and the transformer, so
+    it may hand them objects and drop theirs (a superuser needs no membership)."""
     ident = sql.Identifier
-    loader, transformer, reporter = (
-        ROLES["loader"].name,
-        ROLES["transformer"].name,
-        ROLES["reporter"].name,
-    )
     out: list[Statement] = []
-
-    def add(template: str, *parts: sql.Composable, params: tuple[object, ...] = ()) -> None:
-        out.append((sql.SQL(template).format(*parts), params))
-
     for chosen in ROLES.values():
-        out.append((_create_role_if_missing(chosen.name), ()))
-        add(
-            "alter role {} login password %s",
-            ident(chosen.name),
-            params=(role_password(settings, chosen.key),),
+        out.append(_sql(_CREATE_ROLE, sql.Literal(chosen.name), ident(chosen.name)))
+        password = role_password(settings, chosen.key)
+        out.append(_sql("alter role {} login password %s", ident(chosen.name), params=(password,)))
+        out.append(
+            _sql("grant connect on database {} to {}", ident(settings.dbname), ident(chosen.name))
         )
-        add("grant connect on database {} to {}", ident(settings.dbname), ident(chosen.name))
-
-    add("alter role {} connection limit %s", ident(reporter), params=(REPORTER_CONNECTION_LIMIT,))
-    add("alter role {} set default_transaction_read_only = on", ident(reporter))
-    add(
-        "alter role {} set statement_timeout = %s",
-        ident(reporter),
-        params=(REPORTER_STATEMENT_TIMEOUT,),
-    )
-    # PostgreSQL 15 and later no longer let everyone create in `public`; older servers do
+    for key in ("loader", "transformer"):
+        out.append(_sql(_ADMINISTER, sql.Literal(ROLES[key].name), ident(ROLES[key].name)))
+    reporter = ident(ROLES["reporter"].name)
     out.append(
-        (
-            sql.SQL(
-                "do $$ begin if current_setting('server_version_num')::int < 150000 then "
-                "revoke create on schema public from public; end if; "
-                "exception when insufficient_privilege then "
-                "raise warning 'everyone may still create in schema public'; end $$"
-            ),
-            (),
-        )
+        _sql("alter role {} connection limit %s", reporter, params=(REPORTER_CONNECTION_LIMIT,))
     )
-
-    for schema in [*raw, *built]:
-        add("create schema if not exists {}", ident(schema))
-
-    for schema in raw:
-        add("grant usage, create on schema {} to {}", ident(schema), ident(loader))
-        add(
-            "grant select, insert, update, delete, truncate, references"
-            " on all tables in schema {} to {}",
-            ident(schema),
-            ident(loader),
-        )
-        add(
-            "grant usage, select, update on all sequences in schema {} to {}",
-            ident(schema),
-            ident(loader),
-        )
-        add(
-            "alter default privileges in schema {} grant select, insert, update, delete,"
-            " truncate, references on tables to {}",
-            ident(schema),
-            ident(loader),
-        )
-        add("grant usage on schema {} to {}", ident(schema), ident(transformer))
-        add("grant select on all tables in schema {} to {}", ident(schema), ident(transformer))
-        add(
-            "alter default privileges in schema {} grant select on tables to {}",
-            ident(schema),
-            ident(transformer),
-        )
-
-    for schema in built:
-        add("grant usage, create on schema {} to {}", ident(schema), ident(transformer))
-
-    # the reporter's way into the marts; the tables themselves are granted by dbt
-    add("grant usage on schema {} to {}", ident(MARTS_SCHEMA), ident(reporter))
     return out
 
 
-def _create_role_if_missing(name: str) -> sql.Composable:
-    return sql.SQL(
-        "do $$ begin "
-        "if not exists (select from pg_roles where rolname = {name_literal}) then "
-        "create role {name} nologin; end if; "
-        "exception when duplicate_object or unique_violation then null; end $$"
-    ).format(name_literal=sql.Literal(name), name=sql.Identifier(name))
+_CREATE_ROLE = (
+    "do $$ begin "
+    "if not exists (select from pg_roles where rolname = {}) then create role {} nologin; end if; "
+    "exception when duplicate_object or unique_violation then null; end $$"
+)
+_ADMINISTER = (
+    "do $$ begin "
+    "if not (select rolsuper from pg_roles where rolname = current_user) "
+    "and not pg_has_role(current_user, {}, 'MEMBER') then grant {} to current_user; end if; "
+    "end $$"
+)
+
+
+def _reporter_settings(cursor: psycopg2.extensions.cursor) -> Settings:
+    """The reporter's protected settings now: role-wide (None) and per database."""
+    cursor.execute(
+        "select database.datname, setting.setconfig from pg_db_role_setting as setting"
+        " join pg_roles as role on role.oid = setting.setrole"
+        " left join pg_database as database on database.oid = setting.setdatabase"
+        " where role.rolname = %s",
+        (ROLES["reporter"].name,),
+    )
+    found: Settings = {}
+    for database, config in cursor.fetchall():
+        pairs = (item.split("=", 1) for item in config or [])
+        found[database] = {name: value for name, value in pairs if name in REPORTER_SETTINGS}
+    return found
+
+
+def _reporter_statements(dbname: str, current: Settings, notes: list[str]) -> list[Statement]:
+    """Set the reporter's read-only default and statement timeout, role-wide and in this
+    database, and take back any other value it gave itself elsewhere."""
+    reporter = sql.Identifier(ROLES["reporter"].name)
+    out: list[Statement] = []
+    for database in {None, dbname, *current}:
+        where = (
+            sql.SQL(" in database {}").format(sql.Identifier(database)) if database else sql.SQL("")
+        )
+        found = current.get(database, {})
+        for name, wanted in REPORTER_SETTINGS.items():
+            value = found.get(name)
+            if value == wanted:
+                continue
+            if value is not None:
+                place = f"in database {database}" if database else "for every database"
+                notes.append(f"the reporter had set {name} = {value} {place}: put back")
+            if database in (None, dbname):
+                template = "alter role {}{} set {} = %s"
+                out.append(_sql(template, reporter, where, sql.Identifier(name), params=(wanted,)))
+            else:
+                out.append(_sql("alter role {}{} reset {}", reporter, where, sql.Identifier(name)))
+    return out
+
+
+def _database_statements(dbname: str) -> list[Statement]:
+    """The fences of this database: only the transformer creates schemas, only the loader and
+    the transformer temporary tables, and nobody a large object (the owner, a superuser)."""
+    database = sql.Identifier(dbname)
+    loader, transformer = (sql.Identifier(ROLES[key].name) for key in ("loader", "transformer"))
+    reporter = sql.Literal(ROLES["reporter"].name)
+    writers = sql.SQL(", ").join(sql.SQL(f"pg_catalog.{f}") for f in LARGE_OBJECT_WRITERS)
+    return [
+        _sql("grant create, temporary on database {} to {}", database, transformer),
+        _sql("grant temporary on database {} to {}", database, loader),
+        _sql(_REVOKE_TEMPORARY, database),
+        _sql(_REVOKE_LARGE_OBJECTS, sql.Literal(f"pg_catalog.{LARGE_OBJECT_WRITERS[0]}"), writers),
+        _sql(_DROP_REPORTER_LARGE_OBJECTS, reporter),
+        _sql(_REVOKE_PUBLIC_SCHEMA),
+    ]
+
+
+_REVOKE_TEMPORARY = (
+    "do $$ begin "
+    "if has_database_privilege('public', current_database(), 'TEMPORARY') then "
+    "if (select rolsuper from pg_roles where rolname = current_user) "
+    "or pg_has_role(current_user, "
+    "(select datdba from pg_database where datname = current_database()), 'MEMBER') then "
+    "revoke temporary on database {} from public; "
+    "else raise warning 'every role may create temporary tables in this database, the "
+    "reporter too: run `dataops db roles` once as the database owner'; end if; end if; end $$"
+)
+_REVOKE_LARGE_OBJECTS = (
+    "do $$ begin "
+    "if has_function_privilege('public', {}, 'EXECUTE') then "
+    "if (select rolsuper from pg_roles where rolname = current_user) then "
+    "revoke execute on function {} from public; "
+    "else raise warning 'every role may create large objects in this database, the "
+    "reporter too: run `dataops db roles` once as a superuser'; end if; end if; end $$"
+)
+_DROP_REPORTER_LARGE_OBJECTS = (
+    "do $$ declare stored oid; begin "
+    "for stored in select oid from pg_largeobject_metadata where lomowner = "
+    "(select oid from pg_roles where rolname = {}) loop "
+    "perform lo_unlink(stored); "
+    "raise warning 'removed the large object % the reporter had stored', stored; end loop; "
+    "exception when insufficient_privilege then "
+    "raise warning 'the reporter owns large objects only a superuser can remove'; end $$"
+)
+# PostgreSQL 15 and later no longer let everyone create in `public`; older servers do
+_REVOKE_PUBLIC_SCHEMA = (
+    "do $$ begin if current_setting('server_version_num')::int < 150000 then "
+    "revoke create on schema public from public; end if; "
+    "exception when insufficient_privilege then "
+    "raise warning 'everyone may still create in schema public'; end $$"
+)
+
+
+def _create_schemas(raw: Sequence[str], built: Sequence[str]) -> list[Statement]:
+    """Each schema, owned by the role that builds in it, so dlt and dbt never create one."""
+    ident = sql.Identifier
+    out: list[Statement] = []
+    for schemas, key in ((raw, "loader"), (built, "transformer")):
+        owner = ident(ROLES[key].name)
+        for schema in schemas:
+            template = "create schema if not exists {} authorization {}"
+            out.append(_sql(template, ident(schema), owner))
+    return out
+
+
+def _read_grants(raw: Sequence[str]) -> list[Statement]:
+    """The transformer reads the raw tables (not dlt's staging copies) and the run history,
+    those there now and those their creators make later; the reporter finds the marts."""
+    ident = sql.Identifier
+    loader, transformer, reporter = (ident(chosen.name) for chosen in ROLES.values())
+    loaded = [schema for schema in raw if not _is_dlt_staging(schema, raw)]
+    readable = [(schema, loader) for schema in loaded]
+    readable.append((OBSERVABILITY_SCHEMA, sql.SQL("current_user")))
+    out: list[Statement] = []
+    for schema, creator in readable:
+        out += [
+            _sql("grant usage on schema {} to {}", ident(schema), transformer),
+            _sql("grant select on all tables in schema {} to {}", ident(schema), transformer),
+            _sql(
+                "alter default privileges for role {} in schema {} grant select on tables to {}",
+                creator,
+                ident(schema),
+                transformer,
+            ),
+        ]
+    # the reporter's way into the marts; the tables themselves are granted by dbt
+    out.append(_sql("grant usage on schema {} to {}", ident(MARTS_SCHEMA), reporter))
+    return out
+
+
+def _is_dlt_staging(schema: str, raw: Sequence[str]) -> bool:
+    return schema.endswith("_staging") and schema.removesuffix("_staging") in raw
+
+
+def _handover(owners: dict[str, str]) -> Statement:
+    """Each schema, and every table, view and sequence in it, handed to the schema's role (a
+    warehouse built before the roles ran the pipeline holds the owner's); a catalogue lookup
+    when there is nothing to hand. What the owner may not hand is said as a warning."""
+    pairs = sql.SQL(", ").join(
+        sql.SQL("({}, {})").format(sql.Literal(schema), sql.Literal(ROLES[key].name))
+        for schema, key in owners.items()
+    )
+    return _sql(_HANDOVER, pairs)
+
+
+_HANDOVER = (
+    "do $$ declare found record; begin "
+    "for found in with wanted (schema, owner) as (values {}) "
+    "select 0 as step, format('schema %I', namespace.nspname) as object, wanted.owner "
+    "from pg_namespace as namespace join wanted on wanted.schema = namespace.nspname "
+    "where namespace.nspowner <> (select oid from pg_roles where rolname = wanted.owner) "
+    "union all "
+    "select 1, format('%s %I.%I', case relation.relkind when 'v' then 'view' "
+    "when 'm' then 'materialized view' when 'S' then 'sequence' "
+    "when 'f' then 'foreign table' else 'table' end, namespace.nspname, relation.relname), "
+    "wanted.owner from pg_class as relation "
+    "join pg_namespace as namespace on namespace.oid = relation.relnamespace "
+    "join wanted on wanted.schema = namespace.nspname "
+    "where relation.relkind in ('r', 'p', 'v', 'm', 'S', 'f') "
+    "and relation.relowner <> (select oid from pg_roles where rolname = wanted.owner) "
+    # a sequence a column owns follows its table
+    "and not (relation.relkind = 'S' and exists (select from pg_depend as dependency "
+    "where dependency.classid = 'pg_class'::regclass and dependency.objid = relation.oid "
+    "and dependency.deptype in ('a', 'i'))) "
+    "order by step "
+    "loop begin execute format('alter %s owner to %I', found.object, found.owner); "
+    "exception when insufficient_privilege then "
+    "raise warning 'cannot hand % to %: %', found.object, found.owner, sqlerrm; end; "
+    "end loop; end $$"
+)
+
+
+# -- raw indexes ------------------------------------------------------------------------------
+
+
+def source_indexes(project_dir: Path = REPO_ROOT) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(schema, table, columns) of every index a source table declares (`config: meta:
+    indexes:`, a list of column lists), as `macros/source_indexes.sql` reads them: read here
+    from the YAML (~15 ms), as a `dbt run-operation` would cost a dbt process (~3 s)."""
+    declared: list[tuple[str, str, tuple[str, ...]]] = []
+    for path in sorted((project_dir / "models").rglob("*.yml")):
+        text = path.read_text()
+        if "sources:" not in text or "indexes:" not in text:
+            continue
+        for source in (yaml.safe_load(text) or {}).get("sources") or []:
+            for table in source.get("tables") or []:
+                meta = {
+                    **(table.get("meta") or {}),
+                    **((table.get("config") or {}).get("meta") or {}),
+                }
+                for columns in meta.get("indexes") or []:
+                    name = table.get("identifier", table["name"])
+                    declared.append((source.get("schema", source["name"]), name, tuple(columns)))
+    return declared
+
+
+def ensure_source_indexes(loader: WarehouseSettings, project_dir: Path = REPO_ROOT) -> None:
+    """Create the raw indexes the sources declare and the warehouse lacks, as the loader, the
+    raw tables' owner: dbt runs as the transformer, which may not (its `on-run-start` stops a
+    build whose index is missing). A table not loaded yet is skipped."""
+    key = (loader.host, loader.port, loader.dbname)
+    if key in _INDEXED:
+        return
+    declared = [
+        (schema, table, columns, f"{table}_by_{'_'.join(columns)}")
+        for schema, table, columns in source_indexes(project_dir)
+    ]
+    ident = sql.Identifier
+    complete = True
+    with loader.session(autocommit=True) as connection, connection.cursor() as cursor:
+        for schema, table, columns, index in declared:
+            cursor.execute(
+                "select to_regclass(%s) is not null, to_regclass(%s) is not null",
+                (ident(schema, table).as_string(cursor), ident(schema, index).as_string(cursor)),
+            )
+            table_exists, index_exists = cursor.fetchone()
+            complete = complete and table_exists
+            if not table_exists or index_exists:
+                continue
+            create = sql.SQL("create index if not exists {} on {} ({})").format(
+                ident(index), ident(schema, table), sql.SQL(", ").join(map(ident, columns))
+            )
+            with contextlib.suppress(psycopg2.errors.UniqueViolation):  # another process's
+                cursor.execute(create)
+    if complete:
+        _INDEXED.add(key)
 
 
 # -- what `dataops db roles` prints -------------------------------------------------------------

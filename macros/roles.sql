@@ -1,9 +1,11 @@
 {#- The database roles the marts are granted to (`grants:` in dbt_project.yml).
 
     `dataops db roles` (dataops/roles.py) creates them with passwords and every privilege
-    they need. A build on a database where that has not run yet would fail on the grant, so
-    every run first creates any that are missing, without login: the grant then succeeds
-    and `dataops db roles` can later give the role its login. Roles belong to the whole
+    they need, and every `dataops` command that runs dbt makes sure of them first, as the
+    warehouse owner: dbt itself runs as `dataops_transformer`, which may not create roles. A
+    build run some other way on a database where that has not happened yet would fail on the
+    grant, so every run first creates any that are missing, without login, when its user may
+    create roles, and otherwise stops naming the command that does. Roles belong to the whole
     server, so two builds racing to create one are both fine. -#}
 {% macro create_missing_roles(roles) -%}
     {{ return(adapter.dispatch('create_missing_roles')(roles)) }}
@@ -18,6 +20,9 @@
     do $$
     begin
         if not exists (select from pg_roles where rolname = '{{ role }}') then
+            if not (select rolcreaterole or rolsuper from pg_roles where rolname = current_user) then
+                raise exception 'the role {{ role }} does not exist: run `dataops db roles` as the warehouse owner';
+            end if;
             create role {{ adapter.quote(role) }} nologin;
         end if;
     exception

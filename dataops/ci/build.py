@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from psycopg2 import sql
 
 from dataops import dbt as dbt_runner
-from dataops import observability
+from dataops import observability, roles
 from dataops.ci.copies import copy_incremental_models
 from dataops.ci.github import annotate
 from dataops.ci.results import BUILT_KINDS, count_results, run_results
@@ -179,7 +179,9 @@ def step_build(ws: Workspace) -> bool:
     dbt = dbt_runner.Session(env)
     selected, changed = _select(dbt, ws, has_state, started)
     copies, notes = (
-        copy_incremental_models(settings, env, ws, selected, changed) if has_state else ([], [])
+        copy_incremental_models(roles.for_step(settings, "transformer"), env, ws, selected, changed)
+        if has_state
+        else ([], [])
     )
     command = ["build", "--target", "ci", *selection]
     if has_state:
