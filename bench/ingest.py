@@ -180,11 +180,11 @@ def _measured(command: list[str], env: dict[str, str]) -> dict:
     return found
 
 
-def _env(conn: WarehouseSettings, workdir: Path) -> dict[str, str]:
+def _env(settings: WarehouseSettings, workdir: Path) -> dict[str, str]:
     skip = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
     env = {k: v for k, v in os.environ.items() if k not in skip}
     env.update(
-        DATABASE_URL=conn.url(),
+        DATABASE_URL=settings.url(),
         DATAOPS_STATE_DIR=str(workdir / "state"),
         DLT_DATA_DIR=str(workdir / "state" / "dlt"),
         DLT_PROJECT_DIR=str(REPO_ROOT),
@@ -193,48 +193,30 @@ def _env(conn: WarehouseSettings, workdir: Path) -> dict[str, str]:
     return env
 
 
-def copy_in(conn: WarehouseSettings, ddl: str, table: str, path: Path, workdir: Path) -> dict:
+def copy_in(settings: WarehouseSettings, ddl: str, table: str, path: Path, workdir: Path) -> dict:
     """`psql \\copy` of a CSV file into a new unindexed table: the anchor."""
     from bench.common import psql_binary
 
-    env = {**_env(conn, workdir), **conn.libpq_env()}
+    env = {**_env(settings, workdir), **settings.libpq_env()}
+    psql = [psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
     create = ddl.format(table=table)
     subprocess.run(
-        [
-            psql_binary(),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            f"drop table if exists {table}",
-            "-c",
-            create,
-        ],
+        [*psql, "-c", f"drop table if exists {table}", "-c", create],
         env=env,
         check=True,
         capture_output=True,
     )
     return _measured(
-        [
-            psql_binary(),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            f"\\copy {table} from '{path}' with (format csv, header true)",
-        ],
-        env,
+        [*psql, "-c", f"\\copy {table} from '{path}' with (format csv, header true)"], env
     )
 
 
-def load(conn: WarehouseSettings, workdir: Path, name: str, **arguments: str) -> dict:
+def load(settings: WarehouseSettings, workdir: Path, name: str, **arguments: str) -> dict:
     """Load one source in a subprocess of its own (`python -m bench.ingest --load`)."""
     command = [sys.executable, "-m", "bench.ingest", "--load", name]
     for key, value in arguments.items():
         command += ["--arg", f"{key}={value}"]
-    return _measured(command, _env(conn, workdir))
+    return _measured(command, _env(settings, workdir))
 
 
 @contextlib.contextmanager
@@ -297,7 +279,7 @@ def _figure(value: dict, anchor_seconds: float, target: float | None, rows: int)
 def run(
     scale_orders: int,
     workdir: Path,
-    conn: WarehouseSettings,
+    settings: WarehouseSettings,
     *,
     memory_factor: int = 5,
     files_only: bool = False,
@@ -311,8 +293,16 @@ def run(
     # cursors) would make the loads skip rows
     shutil.rmtree(workdir / "state", ignore_errors=True)
     if api_only:
-        return {"B2": api_figure(scale_orders, workdir, conn)}
-    rows = scale_orders
+        return {"B2": api_figure(scale_orders, workdir, settings)}
+    figures = file_figures(scale_orders, workdir, settings)
+    figures["B1m"] = memory_figure(memory_factor * scale_orders, workdir, settings)
+    if not files_only:
+        figures["B2"] = api_figure(scale_orders, workdir, settings)
+    return figures
+
+
+def file_figures(rows: int, workdir: Path, settings: WarehouseSettings) -> dict:
+    """B1: `rows` web sessions as a CSV and as a Parquet file against `psql \\copy`."""
     data = sessions(rows)
     csv_dir, parquet_dir = workdir / "csv", workdir / "parquet"
     csv_file = csv_dir / "web_sessions" / "sessions.csv"
@@ -321,10 +311,10 @@ def run(
     pq.write_table(data, parquet_dir / "web_sessions" / "sessions.parquet")
     del data
 
-    copy_sessions = copy_in(conn, SESSIONS_DDL, "bench_copy_sessions", csv_file, workdir)
-    csv_load = load(conn, workdir, "bench_csv", bucket_url=csv_dir.as_uri())
-    parquet_load = load(conn, workdir, "bench_parquet", bucket_url=parquet_dir.as_uri())
-    figures = {
+    copy_sessions = copy_in(settings, SESSIONS_DDL, "bench_copy_sessions", csv_file, workdir)
+    csv_load = load(settings, workdir, "bench_csv", bucket_url=csv_dir.as_uri())
+    parquet_load = load(settings, workdir, "bench_parquet", bucket_url=parquet_dir.as_uri())
+    return {
         "B1": _figure(
             {
                 "load_s": csv_load["load_s"] + parquet_load["load_s"],
@@ -340,34 +330,33 @@ def run(
         "B1.parquet": _figure(parquet_load, copy_sessions["seconds"], TARGETS["B1"], rows),
     }
 
+
+def memory_figure(rows: int, workdir: Path, settings: WarehouseSettings) -> dict:
+    """B1m: the peak memory of loading a CSV of `rows` web sessions."""
     big_dir = workdir / "csv_big"
-    big_rows = memory_factor * rows
-    write_csv(sessions(big_rows), big_dir / "web_sessions" / "sessions.csv")
-    big = load(conn, workdir, "bench_csv_big", bucket_url=big_dir.as_uri())
-    figures["B1m"] = {
+    write_csv(sessions(rows), big_dir / "web_sessions" / "sessions.csv")
+    big = load(settings, workdir, "bench_csv_big", bucket_url=big_dir.as_uri())
+    (big_dir / "web_sessions" / "sessions.csv").unlink()
+    return {
         "ratio": None,
         "target": None,
         "value_s": round(big["load_s"], 3),
         "anchor_s": None,
         "peak_mib": round(big["peak_mib"], 1),
         "target_peak_mib": MEMORY_TARGET_MIB,
-        "rows": big_rows,
+        "rows": rows,
         "rows_loaded": _loaded(big),
     }
-    (big_dir / "web_sessions" / "sessions.csv").unlink()
-    if not files_only:
-        figures["B2"] = api_figure(rows, workdir, conn)
-    return figures
 
 
-def api_figure(rows: int, workdir: Path, conn: WarehouseSettings) -> dict:
+def api_figure(rows: int, workdir: Path, settings: WarehouseSettings) -> dict:
     """B2: `rows` orders and their line items from the demo API against `psql \\copy`."""
     shop_dir = workdir / "shop"
     orders_csv, lines_csv = write_shop(rows, shop_dir)
-    copy_orders = copy_in(conn, ORDERS_DDL, "bench_copy_orders", orders_csv, workdir)
-    copy_lines = copy_in(conn, LINES_DDL, "bench_copy_order_items", lines_csv, workdir)
+    copy_orders = copy_in(settings, ORDERS_DDL, "bench_copy_orders", orders_csv, workdir)
+    copy_lines = copy_in(settings, LINES_DDL, "bench_copy_order_items", lines_csv, workdir)
     with demo_api(shop_dir, workdir) as base_url:
-        api_load = load(conn, workdir, "bench_api", base_url=base_url, api_token=DEMO_TOKEN)
+        api_load = load(settings, workdir, "bench_api", base_url=base_url, api_token=DEMO_TOKEN)
     return _figure(
         api_load,
         copy_orders["seconds"] + copy_lines["seconds"],
@@ -386,9 +375,9 @@ def _load_here(name: str, arguments: dict[str, str]) -> None:
 
     base = SOURCES["shop"] if "base_url" in arguments else SOURCES["landing"]
     source = Source(name, base.factory, base.loader_file_format)
-    conn = resolve(start=False)
+    settings = resolve(start=False)
     started = time.perf_counter()
-    counts = run_source(source, conn, **arguments)
+    counts = run_source(source, settings, **arguments)
     elapsed = time.perf_counter() - started
     print("BENCH_LOAD " + json.dumps({"load_s": elapsed, "counts": counts}), flush=True)
 

@@ -1,4 +1,13 @@
-"""Quarantine: records that cannot load are kept, with their error, in `_rejected_rows`.
+"""Quarantine: the record models (`Field`, `Model`) that decide which records cannot load,
+and `_rejected_rows`, where such records are kept with their error.
+
+The models are written here rather than taken from pydantic v2 or pandera, both compared on
+a 20,000-record Shop API page (docs/benchmarks.md, "Record validation"): with the same
+accepted values and the same reject messages, pydantic took 2.1-2.3 times as long (1.3-1.5
+with its strict types in Rust tried first), since its own coercions accept other values
+(`True` as an integer, `"yes"` as true) and each kind's check had to be ours anyway; pandera
+was slower even with pandas' coercions, which are not the same, and took 500 times as long
+on a page with rejects.
 
 A malformed record (a CSV line with too many fields, an unparsable number or date, bad UTF-8,
 an invalid JSON line, an API record failing its resource's model) must neither stop the good
@@ -18,7 +27,7 @@ schema, in the same load package as the good rows, so both commit together:
 Every source writes a marker row as well, with the `hard_delete` hint: it is never stored,
 but creates the table on the first load (so dbt can always test it) and, for files, deletes
 the rejects of a file's earlier version when the file is dropped again, even if the corrected
-file has none. After the load the registry compares the rejected share of the run with the
+file has none. After the load the runner compares the rejected share of the run with the
 source's `max_rejected_share` and turns the run red above it.
 """
 
@@ -26,16 +35,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
 import dlt
-from dlt.extract.items_transform import ItemTransform
+
+from ingestion.schema import KINDS
 
 REJECTED_TABLE = "_rejected_rows"
 MARKER_FLAG = "_is_marker"
@@ -115,143 +122,21 @@ def raw_json(record: object) -> str:
     return json.dumps(record, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
-# -- value checks -----------------------------------------------------------------------------
-
-_SPACED_ZONE = re.compile(r"(?<=\d) (?=\d{2}:?\d{2}$)")
-
-
-def _integer(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
-        return int(value)
-    raise ValueError
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        number = float(value.strip())
-    else:
-        raise ValueError
-    if not math.isfinite(number):
-        raise ValueError
-    return number
-
-
-def _text(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return str(value)
-    raise ValueError
-
-
-def _boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise ValueError
-
-
-def _date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return date.fromisoformat(value.strip())
-    raise ValueError
-
-
-def _timestamp(value: object) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        moment = datetime.fromisoformat(_SPACED_ZONE.sub("+", value.strip()))
-    else:
-        raise ValueError
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _records(value: object) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    raise ValueError
-
-
-CONVERTERS: dict[str, Callable[[object], Any]] = {
-    "integer": _integer,
-    "number": _number,
-    "text": _text,
-    "boolean": _boolean,
-    "date": _date,
-    "timestamp": _timestamp,
-    "list": _records,
-}
-KIND_NAMES = {
-    "integer": "an integer",
-    "number": "a number",
-    "text": "text",
-    "boolean": "true or false",
-    "date": "a date (YYYY-MM-DD)",
-    "timestamp": "an ISO-8601 timestamp",
-    "list": "a list",
-}
-
-
-def _is_timestamp_text(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_date_text(value: object) -> bool:
-    if type(value) is not str:
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-# Cheap tests that a value already is of a kind (the common case); others are converted.
-_ALREADY: dict[str, Callable[[object], bool]] = {
-    "integer": lambda value: type(value) is int,
-    "number": lambda value: type(value) is float or type(value) is int,
-    "text": lambda value: type(value) is str,
-    "boolean": lambda value: type(value) is bool,
-    "date": _is_date_text,
-    "timestamp": _is_timestamp_text,
-    "list": lambda value: False,
-}
-
-
 @dataclass(frozen=True)
 class Field:
-    """One declared field of a record: its kind and whether it must be present."""
+    """One declared field of a record: its kind (a name in `ingestion.schema.KINDS`) and
+    whether it must be present."""
 
     kind: str
     required: bool = False
     items: Model | None = None  # for kind "list": the model of each element
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; choose from {', '.join(KINDS)}")
+
     def convert(self, value: object) -> Any:
-        return CONVERTERS[self.kind](value)
+        return KINDS[self.kind].convert(value)
 
 
 @dataclass(frozen=True)
@@ -262,7 +147,7 @@ class Model:
 
     @cached_property
     def _checks(self) -> tuple[tuple[str, Field, Callable[[object], bool]], ...]:
-        return tuple((name, spec, _ALREADY[spec.kind]) for name, spec in self.fields.items())
+        return tuple((name, spec, KINDS[spec.kind].already) for name, spec in self.fields.items())
 
     def error(self, record: object) -> str | None:
         """Why `record` fails the model, or None. Checks only; the record is not changed.
@@ -307,7 +192,8 @@ class Model:
         try:
             converted = spec.convert(value)
         except (ValueError, TypeError, OverflowError):
-            raise ValueError(f"{name}: {value!r} is not {KIND_NAMES[spec.kind]}"[:500]) from None
+            description = KINDS[spec.kind].description
+            raise ValueError(f"{name}: {value!r} is not {description}"[:500]) from None
         if spec.items is not None:
             for index, element in enumerate(converted, start=1):
                 problem = spec.items.error(element)
@@ -316,7 +202,16 @@ class Model:
         return converted
 
 
-class RecordValidator(ItemTransform[Any]):
+def column_hints(model: Model) -> dict[str, dict[str, Any]]:
+    """dlt column hints with the model's data types, so every path agrees on every column."""
+    return {
+        name: {"data_type": KINDS[spec.kind].dlt}
+        for name, spec in model.fields.items()
+        if KINDS[spec.kind].dlt is not None
+    }
+
+
+class RecordValidator:
     """A resource step that splits each page into good records and rejects.
 
     It sits right after the resource's generator, before the incremental cursor sees the
@@ -325,7 +220,6 @@ class RecordValidator(ItemTransform[Any]):
     """
 
     def __init__(self, table_name: str, origin: str, model: Model) -> None:
-        super().__init__(lambda item: item)
         self.table_name = table_name
         self.origin = origin
         self.model = model

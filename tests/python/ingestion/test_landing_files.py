@@ -331,7 +331,7 @@ def test_new_columns_evolve_and_a_type_change_stops_the_load(
 def test_a_file_of_many_row_groups_loads_every_row_once(
     fresh_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    """A Parquet load file goes to PostgreSQL as a stream of batches (ingestion/parquet_copy.py,
+    """A Parquet load file goes to PostgreSQL as a stream of batches (ingestion/dlt_seams.py,
     so memory does not grow with the file; `make bench` measures that, as B1m): written in row
     groups of 500 rows, a 5,000-row drop arrives whole, each row once, in one load."""
     from bench.ingest import sessions, write_csv
@@ -355,7 +355,7 @@ def test_parquet_load_files_are_copied_as_a_stream_and_a_changed_dlt_is_named(
 ) -> None:
     from dlt.destinations.impl.postgres import postgres as dlt_postgres
 
-    from ingestion.parquet_copy import StreamedParquetCopyJob, stream_parquet_copies
+    from ingestion.dlt_seams import StreamedParquetCopyJob, stream_parquet_copies
 
     original = dlt_postgres.PostgresParquetCopyJob
     # a dlt whose job lacks what the streamed job builds on

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from ingestion import readers
-from ingestion.readers import FileTable
+from ingestion.landing import csv_reader as readers
+from ingestion.landing.files import Batch, FileTable
 
 TABLE = FileTable(
     "things",
@@ -44,13 +44,13 @@ BAD = {
 }
 
 
-def both_paths(block: bytes, first_line: int = 2) -> tuple[readers.Batch, readers.Batch]:
+def both_paths(block: bytes, first_line: int = 2) -> tuple[Batch, Batch]:
     chosen = readers._csv_block(HEADER, NAMES, first_line, block, TABLE, "things/a.csv")
     careful = readers._careful_block(HEADER, NAMES, first_line, block, TABLE, "things/a.csv")
     return chosen, careful
 
 
-def summary(batch: readers.Batch) -> tuple[list[dict], list[tuple]]:
+def summary(batch: Batch) -> tuple[list[dict], list[tuple]]:
     rows = batch.table.to_pylist() if batch.table is not None else []
     rejects = [(r["record_number"], r["raw_text"], r["error"]) for r in batch.rejects]
     return rows, rejects

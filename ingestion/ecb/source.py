@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 from dlt.sources.helpers import requests
 
-from ingestion.quarantine import Field, Model, validate
+from ingestion.quarantine import Field, Model, column_hints, validate
 
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
@@ -59,8 +59,8 @@ def ecb_source(
         ]
 
     resource = validate(euro_rates(), f"{base_url}/<start>..", RATE_MODEL)
-    # after `validate`: the `_rejected_rows` variant must not inherit these column types
-    resource.apply_hints(
-        columns={"rate_date": {"data_type": "date"}, "rate": {"data_type": "double"}}
-    )
+    # after `validate`: the `_rejected_rows` variant must not inherit these column types; the
+    # columns JSON does not type as declared (a day comes as text, a rate may be an integer)
+    hints = column_hints(RATE_MODEL)
+    resource.apply_hints(columns={name: hints[name] for name in ("rate_date", "rate")})
     return resource

@@ -1,10 +1,12 @@
 """File drops in a landing location: CSV, JSON Lines, Parquet and Excel files, one table each.
 
+The kinds of drop are declared in `ingestion.landing.tables`.
+
 The location is a local folder or any fsspec URL (`s3://…`, `gs://…`). Files are listed
 incrementally by modification time, so each file is read once. Files whose names start with a
 dot are ignored, so a writer can upload under a temporary name and rename.
 
-Files stream into Arrow (see `ingestion.readers`) and load as Parquet through ADBC straight
+Files stream into Arrow (see `ingestion.landing.readers`) and load as Parquet through ADBC straight
 into the raw table: the tables are append-only, with no staging copy and no merge, because
 that is the fast path into PostgreSQL. Each row carries `_source_file` and `_dlt_load_id`,
 and every file read adds one row to `_loaded_files` (table, file, modification time, rows
@@ -25,7 +27,9 @@ import pyarrow as pa
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion import quarantine
-from ingestion.readers import UNREADABLE, Batch, FileTable, read_file
+from ingestion.landing.files import UNREADABLE, Batch, FileTable, reject
+from ingestion.landing.readers import read_file
+from ingestion.landing.tables import FILES
 
 SOURCE_FILE = "_source_file"
 LOADED_FILES = "_loaded_files"
@@ -38,61 +42,6 @@ LOADED_FILE_COLUMNS: dict[str, dict[str, Any]] = {
 }
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
-FILES: tuple[FileTable, ...] = (
-    FileTable(
-        "marketing_spend",
-        "marketing_spend/*",
-        ("spend_date", "channel", "campaign"),
-        {
-            "spend_date": pa.date32(),
-            "channel": pa.string(),
-            "campaign": pa.string(),
-            "spend_eur": pa.float64(),
-            "impressions": pa.int64(),
-            "clicks": pa.int64(),
-        },
-    ),
-    FileTable(
-        "web_sessions",
-        "web_sessions/*",
-        ("session_id",),
-        {
-            "session_id": pa.int64(),
-            "customer_id": pa.int64(),
-            "channel": pa.string(),
-            "device": pa.string(),
-            "started_at": pa.timestamp("us", tz="UTC"),
-            "pageviews": pa.int32(),
-            "order_id": pa.int64(),
-        },
-    ),
-    FileTable(
-        "product_reviews",
-        "product_reviews/*",
-        ("review_id",),
-        {
-            "review_id": pa.int64(),
-            "order_id": pa.int64(),
-            "product_id": pa.int64(),
-            "customer_id": pa.int64(),
-            "rating": pa.int32(),
-            "title": pa.string(),
-            "reviewed_at": pa.timestamp("us", tz="UTC"),
-        },
-    ),
-    FileTable(
-        "sales_targets",
-        "sales_targets/*",
-        ("target_month", "channel"),
-        {
-            "target_month": pa.date32(),
-            "channel": pa.string(),
-            "target_orders": pa.int64(),
-            "target_revenue_eur": pa.float64(),
-        },
-    ),
-)
-
 
 def _batches(item: FileItemDict, table: FileTable) -> Iterator[Batch]:
     """The file's batches; a file that cannot even be opened is one reject."""
@@ -100,10 +49,7 @@ def _batches(item: FileItemDict, table: FileTable) -> Iterator[Batch]:
     try:
         handle = item.open()
     except UNREADABLE as exc:
-        error = f"cannot open: {exc}"
-        yield Batch(
-            None, [quarantine.rejected(table.name, origin, None, None, error, positional=True)]
-        )
+        yield Batch(None, [reject(table, origin, None, None, f"cannot open: {exc}")])
         return
     with handle:
         yield from read_file(handle, table, origin)
@@ -118,6 +64,29 @@ def _with_source_file(data: pa.Table, origin: str) -> pa.Table:
     )
     names = pa.DictionaryArray.from_arrays(zeros, pa.array([origin], pa.string()))
     return data.append_column(pa.field(SOURCE_FILE, names.type, nullable=False), names)
+
+
+def _file_items(item: FileItemDict, table: FileTable) -> Iterator[Any]:
+    """What one file loads: a marker for its rejects, its rows, its rejects, and its row of
+    `_loaded_files`, all in the same load."""
+    origin = item["relative_path"]
+    yield quarantine.route([quarantine.marker(table.name, origin)])
+    loaded = rejected = 0
+    for batch in _batches(item, table):
+        if batch.table is not None:
+            loaded += batch.table.num_rows
+            yield _with_source_file(batch.table, origin)
+        if batch.rejects:
+            rejected += len(batch.rejects)
+            yield quarantine.route(batch.rejects)
+    record = {
+        "table_name": table.name,
+        "source_file": origin,
+        "modified_at": item["modification_date"],
+        "row_count": loaded,
+        "rejected_count": rejected,
+    }
+    yield dlt.mark.with_table_name([record], LOADED_FILES)
 
 
 def _file_table(table: FileTable, bucket_url: str) -> Any:
@@ -137,24 +106,7 @@ def _file_table(table: FileTable, bucket_url: str) -> Any:
     @dlt.transformer(name=table.name, write_disposition="append")
     def read_files(items: list[FileItemDict]) -> Iterator[Any]:
         for item in items:
-            origin = item["relative_path"]
-            yield quarantine.route([quarantine.marker(table.name, origin)])
-            loaded = rejected = 0
-            for batch in _batches(item, table):
-                if batch.table is not None:
-                    loaded += batch.table.num_rows
-                    yield _with_source_file(batch.table, origin)
-                if batch.rejects:
-                    rejected += len(batch.rejects)
-                    yield quarantine.route(batch.rejects)
-            record = {
-                "table_name": table.name,
-                "source_file": origin,
-                "modified_at": item["modification_date"],
-                "row_count": loaded,
-                "rejected_count": rejected,
-            }
-            yield dlt.mark.with_table_name([record], LOADED_FILES)
+            yield from _file_items(item, table)
 
     resource = listing | read_files
     quarantine.attach(resource, replace_by_origin=True)
