@@ -58,7 +58,11 @@ class BenchWarehouse:
         return self.measure(str(BIN / "dataops"), *args, **env)
 
 
-def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
+def measured(
+    command: Sequence[str], env: dict[str, str] | None = None, *, reports: Sequence[str] = ()
+) -> dict:
+    """Run `command` under `_MEASURE`: its wall time and peak memory, with what it printed on
+    lines starting with one of `reports` (e.g. "BENCH_LOAD ", a JSON object each)."""
     result = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=REPO_ROOT,
@@ -66,11 +70,19 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
         capture_output=True,
         text=True,
     )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("BENCH_MEASURE ")]
-    if result.returncode != 0 or not lines:
+    found: dict = {}
+    for line in result.stdout.splitlines():
+        for prefix in ("BENCH_MEASURE ", *reports):
+            if line.startswith(prefix):
+                found.update(json.loads(line.removeprefix(prefix)))
+    if result.returncode != 0 or "peak_mib" not in found:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command[:3])} failed (exit {result.returncode}):\n{tail}")
-    data = json.loads(lines[-1].removeprefix("BENCH_MEASURE "))
+        raise RuntimeError(f"{' '.join(command[:4])} failed (exit {result.returncode}):\n{tail}")
+    return found
+
+
+def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
+    data = measured(command, env)
     return Measurement(seconds=data["seconds"], peak_mib=data["peak_mib"])
 
 
