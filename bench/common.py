@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg2
 from support.warehouse import throwaway_database, throwaway_server
 
+from dataops.core import console
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings
 
@@ -104,7 +105,7 @@ def psql_binary() -> str:
 
 
 def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    console.say(message, source="bench")
 
 
 def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
@@ -114,26 +115,21 @@ def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
     and the kernel write out over the following minutes; on two cores and one disk a step
     timed meanwhile shares them with that work, so a figure would depend on what ran before
     it. Without the right to `CHECKPOINT` (a server given by DATABASE_URL) only `sync` runs."""
-    connection = conn.connect()
-    connection.autocommit = True
     started, told = time.monotonic(), False
-    try:
-        with connection.cursor() as cursor:
-            while time.monotonic() - started < limit_s:
-                cursor.execute(
-                    "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-                if not told and time.monotonic() - started > 5:
-                    say("waiting for autovacuum to finish before timing ...")
-                    told = True
-                time.sleep(1)
-            # a role without the right to checkpoint still gets the OS's sync below
-            with contextlib.suppress(psycopg2.Error):
-                cursor.execute("checkpoint")
-    finally:
-        connection.close()
+    with conn.session(autocommit=True) as connection, connection.cursor() as cursor:
+        while time.monotonic() - started < limit_s:
+            cursor.execute(
+                "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            if not told and time.monotonic() - started > 5:
+                say("waiting for autovacuum to finish before timing ...")
+                told = True
+            time.sleep(1)
+        # a role without the right to checkpoint still gets the OS's sync below
+        with contextlib.suppress(psycopg2.Error):
+            cursor.execute("checkpoint")
     os.sync()
 
 
