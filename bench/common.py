@@ -43,16 +43,16 @@ class Measurement:
 
 @dataclass
 class BenchWarehouse:
-    conn: WarehouseSettings
+    settings: WarehouseSettings
     state_dir: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        return self.conn.dataops_env(self.state_dir, **extra)
+        return self.settings.dataops_env(self.state_dir, **extra)
 
     def measure(self, *command: str, **env: str) -> Measurement:
         """Run a command against this warehouse, once the server is quiet (`settle`); its
         wall time and peak memory."""
-        settle(self.conn)
+        settle(self.settings)
         return measure(list(command), self.env(**env))
 
     def dataops(self, *args: str, **env: str) -> Measurement:
@@ -91,8 +91,11 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
 def bench_warehouse(workdir: Path) -> Iterator[BenchWarehouse]:
     """A fresh database: on DATABASE_URL's server if set, else on a throwaway embedded server."""
     workdir.mkdir(parents=True, exist_ok=True)
-    with throwaway_server(workdir / "pg") as server, throwaway_database(server, "bench") as conn:
-        yield BenchWarehouse(conn, workdir / "state")
+    with (
+        throwaway_server(workdir / "pg") as server,
+        throwaway_database(server, "bench") as settings,
+    ):
+        yield BenchWarehouse(settings, workdir / "state")
 
 
 def psql_binary() -> str:
@@ -108,7 +111,7 @@ def say(message: str) -> None:
     console.say(message, source="bench")
 
 
-def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
+def settle(settings: WarehouseSettings, limit_s: float = 300.0) -> None:
     """Wait until no autovacuum worker runs on the server (at most `limit_s`), then write the
     dirty pages out (`CHECKPOINT`, then the OS's `sync`). A large build leaves PostgreSQL
     analysing and vacuuming its new tables, and gigabytes of dirty pages its next checkpoint
@@ -116,7 +119,7 @@ def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
     timed meanwhile shares them with that work, so a figure would depend on what ran before
     it. Without the right to `CHECKPOINT` (a server given by DATABASE_URL) only `sync` runs."""
     started, told = time.monotonic(), False
-    with conn.session(autocommit=True) as connection, connection.cursor() as cursor:
+    with settings.session(autocommit=True) as connection, connection.cursor() as cursor:
         while time.monotonic() - started < limit_s:
             cursor.execute(
                 "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
@@ -133,10 +136,10 @@ def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
     os.sync()
 
 
-def psql_file(conn: WarehouseSettings, script: Path) -> Measurement:
+def psql_file(settings: WarehouseSettings, script: Path) -> Measurement:
     """Run a SQL script through psql, stopping at the first error."""
-    settle(conn)
-    env = {**os.environ, **conn.libpq_env()}
+    settle(settings)
+    env = {**os.environ, **settings.libpq_env()}
     return measure([psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script)], env)
 
 

@@ -183,11 +183,11 @@ def first_page_load(url: str, runs: int = 3) -> dict[str, float] | None:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, conn: WarehouseSettings) -> Iterator[tuple[str, int]]:
+def serve(workdir: Path, settings: WarehouseSettings) -> Iterator[tuple[str, int]]:
     """`dataops dashboard` against the warehouse; its URL and process id."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DASHBOARD_"))}
-    env.update(DATABASE_URL=conn.url(), DATAOPS_STATE_DIR=str(workdir / "state"))
+    env.update(DATABASE_URL=settings.url(), DATAOPS_STATE_DIR=str(workdir / "state"))
     workdir.mkdir(parents=True, exist_ok=True)
     dataops = str(Path(sys.executable).with_name("dataops"))
     url = f"http://127.0.0.1:{port}"
@@ -243,9 +243,9 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def run(workdir: Path, conn: WarehouseSettings, requests_per_callback: int = REQUESTS) -> dict:
+def run(workdir: Path, settings: WarehouseSettings, requests_per_callback: int = REQUESTS) -> dict:
     """B6 and B6 first load for a built warehouse, as rows of the benchmark table."""
-    with serve(workdir, conn) as (url, pid):
+    with serve(workdir, settings) as (url, pid):
         measured = measure_callbacks(url, requests_per_callback)
         load = first_page_load(url)
         memory = peak_mib(pid)

@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(
             args.scale,
             args.workdir,
-            w.conn,
+            w.settings,
             files_only=args.files_only,
             api_only=args.api_only,
         )

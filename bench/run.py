@@ -109,7 +109,7 @@ def run_suite(
     if wanted("B1", "B2") and (ingest_bench := optional("bench.ingest")):
         say("B1/B2: file and API loads against psql \\copy ...")
         with bench_warehouse(workdir / "ingest") as w:
-            figures.update(ingest_bench(scale, workdir / "ingest", w.conn))
+            figures.update(ingest_bench(scale, workdir / "ingest", w.settings))
 
     if wanted("B3", "B4", "B5", "B6"):
         with bench_warehouse(workdir / "main") as w:
@@ -175,10 +175,10 @@ def _on_one_warehouse(
         first_build = (
             (build, models_built(dbt_target_dir(w.state_dir))) if anchors_from_build else ()
         )
-        figures.update(ci_bench(workdir / "ci", w.conn, *first_build))
+        figures.update(ci_bench(workdir / "ci", w.settings, *first_build))
     if wanted("B6") and (dashboard_bench := optional("bench.dashboard")):
         say("B6: dashboard callbacks ...")
-        figures.update(dashboard_bench(workdir / "dashboard", w.conn))
+        figures.update(dashboard_bench(workdir / "dashboard", w.settings))
     if wanted("B4"):
         say("B4: incremental build after one more day against a full refresh ...")
         figures["B4"] = b4_incremental_against_full_refresh(

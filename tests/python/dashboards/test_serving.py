@@ -58,13 +58,13 @@ def empty_warehouse(
     built_warehouse: Warehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Warehouse]:
-    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    conn.ensure_database()
-    warehouse = Warehouse(conn, tmp_path_factory.mktemp("empty-state"))
+    settings = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
+    settings.ensure_database()
+    warehouse = Warehouse(settings, tmp_path_factory.mktemp("empty-state"))
     copy_marts_empty(built_warehouse, warehouse)
     # what dbt's `grants:` give the reporter on the tables it builds
     roles = pytest.importorskip("dataops.roles")
-    roles.ensure_roles(conn)
+    roles.ensure_roles(settings)
     warehouse.execute(
         f"grant select on all tables in schema marts to {roles.ROLES['reporter'].name}"
     )
@@ -73,7 +73,9 @@ def empty_warehouse(
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(conn.dbname))
+            sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(settings.dbname)
+            )
         )
     admin.close()
 
