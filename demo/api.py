@@ -400,7 +400,9 @@ class Faults:
     - `500:N` (any 5xx): the next N requests fail with that status; `500:always` never heals;
     - `slow:S`: every response waits S seconds first;
     - `repeat_page:R`: the second page of resource R is served twice (its `next_cursor`
-      points back at itself once).
+      points back at itself once);
+    - `loop_cursor:R`: from the third page on, every `next_cursor` of resource R points
+      back at the second page, so a client that follows it pages forever.
 
     Status and slow faults apply to every Shop API request, or with `@R` to resource R only
     (`@frankfurter` for the FX endpoints). Status faults fire in the order given. `injected`
@@ -411,6 +413,8 @@ class Faults:
         self.spec = spec.strip()
         self.faults: list[_Fault] = []
         self.repeat: set[str] = set()
+        self.loop: set[str] = set()
+        self._loop_start: dict[str, str] = {}
         self.injected: Counter[str] = Counter()
         # seconds between each 429 and the next request: a client honouring Retry-After waits
         self.waits_after_429: list[float] = []
@@ -435,6 +439,8 @@ class Faults:
         try:
             if kind == "repeat_page" and not scope and argument in RESOURCES:
                 self.repeat.add(argument)
+            elif kind == "loop_cursor" and not scope and argument in RESOURCES:
+                self.loop.add(argument)
             elif kind == "slow":
                 seconds = float(argument)
                 if not 0 <= seconds <= 600:
@@ -494,7 +500,15 @@ class Faults:
     def next_cursor(
         self, resource: str, requested: str | None, following: str | None
     ) -> str | None:
-        """The cursor to hand out: once, a page's own cursor again, so it is served twice."""
+        """The cursor to hand out: once, a page's own cursor again, so it is served twice;
+        or, looping, the second page's cursor again from the third page on."""
+        if requested is not None and resource in self.loop:
+            with self._lock:
+                start = self._loop_start.setdefault(resource, requested)
+                if requested != start and following is not None:
+                    self.injected[f"loop_cursor:{resource}"] += 1
+                    return start
+            return following
         if requested is None or resource not in self.repeat:
             return following
         with self._lock:

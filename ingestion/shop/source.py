@@ -7,6 +7,9 @@ duplicates (the newest `updated_at` wins within a run). The `line_items` nested 
 land in the child table `order_line_items`, keyed by `order_id` and `line_number` and merged on
 `order_id`, so an order read again replaces all its lines.
 
+Pagination stops the run at a `next_cursor` the resource already requested, or past
+`max_pages` pages (`ingestion.pages.paging`), so an API that loops never keeps a run going.
+
 Pages travel as Arrow tables (`ingestion.pages`), not as Python dicts through dlt's
 normalizer, which on this path costs many times the load itself. They are fetched a few
 pages ahead in a thread and joined into batches of `batch_rows` records first, because dlt's
@@ -31,7 +34,15 @@ from dlt.sources.rest_api import rest_api_resources
 from requests import Response
 
 from ingestion import dlt_seams, quarantine
-from ingestion.pages import ArrowPages, Nested, batch_pages, page_schema, read_page
+from ingestion.pages import (
+    ArrowPages,
+    GuardedCursorPaginator,
+    Nested,
+    batch_pages,
+    page_schema,
+    read_page,
+)
+from ingestion.pages.paging import DEFAULT_MAX_PAGES
 from ingestion.quarantine import Model, column_hints
 from ingestion.shop.models import MODELS, NESTED
 
@@ -65,17 +76,27 @@ def _page_reader(model: Model) -> Callable[..., Response]:
     return read
 
 
-def _rest_config(api_url: str, api_token: str, lag_hours: float, page_size: int) -> dict:
+def _paginator(api_url: str, resource: str, max_pages: int) -> GuardedCursorPaginator:
+    """Cursor pagination on `next_cursor` that stops at a cursor seen before or at
+    `max_pages` pages (`sources.shop.max_pages`), naming the resource and the cursor."""
+    return GuardedCursorPaginator(
+        resource,
+        api_url + resource,
+        max_pages,
+        setting="sources.shop.max_pages",
+        cursor_path="next_cursor",
+        cursor_param="cursor",
+    )
+
+
+def _rest_config(
+    api_url: str, api_token: str, lag_hours: float, page_size: int, max_pages: int
+) -> dict:
     """dlt's REST API config: every resource of `MODELS`, incremental on `updated_at`."""
     return {
         "client": {
             "base_url": api_url,
             "auth": {"type": "bearer", "token": api_token},
-            "paginator": {
-                "type": "cursor",
-                "cursor_path": "next_cursor",
-                "cursor_param": "cursor",
-            },
         },
         "resource_defaults": {
             "write_disposition": "merge",
@@ -88,6 +109,7 @@ def _rest_config(api_url: str, api_token: str, lag_hours: float, page_size: int)
                 "primary_key": primary_key,
                 "endpoint": {
                     "path": name,
+                    "paginator": _paginator(api_url, name, max_pages),
                     "response_actions": [_page_reader(model)],
                     "params": {
                         "limit": page_size,
@@ -155,10 +177,13 @@ def shop_source(
     page_size: int = 1000,
     batch_rows: int = 20_000,
     prefetch_pages: int = 2,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Any:
     """Every Shop API resource, read incrementally and merged on its primary key."""
     api_url = base_url.rstrip("/") + "/api/v1/"
-    resources = rest_api_resources(_rest_config(api_url, api_token, lag_hours, page_size))
+    resources = rest_api_resources(
+        _rest_config(api_url, api_token, lag_hours, page_size, max_pages)
+    )
     for resource in resources:
         _prepare(resource, api_url, batch_rows, prefetch_pages)
     return resources
