@@ -380,6 +380,7 @@ FAULTS_ENV = "DEMO_API_FAULTS"
 FAULTS_EXAMPLE = "429:3,500:2,slow:0.5,repeat_page:orders"
 RETRY_AFTER_SECONDS = 1
 SCOPES = (*RESOURCES, "frankfurter")
+BODY_FAULTS = ("truncate", "badjson")
 
 
 @dataclass(slots=True)
@@ -401,6 +402,9 @@ class Faults:
     - `slow:S`: every response waits S seconds first;
     - `repeat_page:R`: the second page of resource R is served twice (its `next_cursor`
       points back at itself once);
+    - `truncate:N`: the next N pages are cut in half (the connection closes short of the
+      `Content-Length` it announced); `badjson:N`: the next N pages are not valid JSON
+      (`always` for every page, `@R` for resource R only);
     - `loop_cursor:R`: from the third page on, every `next_cursor` of resource R points
       back at the second page, so a client that follows it pages forever.
 
@@ -446,6 +450,11 @@ class Faults:
                 if not 0 <= seconds <= 600:
                     raise invalid
                 self.faults.append(_Fault("slow", scope or None, seconds=seconds))
+            elif kind in BODY_FAULTS and scope != "frankfurter":
+                count = None if argument == "always" else int(argument)
+                if count is not None and count < 1:
+                    raise invalid
+                self.faults.append(_Fault(kind, scope or None, remaining=count))
             elif kind.isdigit() and (int(kind) == 429 or 500 <= int(kind) <= 599):
                 HTTPStatus(int(kind))  # a status the server can send
                 count = None if argument == "always" else int(argument)
@@ -470,6 +479,8 @@ class Faults:
                     continue
                 if fault.kind == "slow":
                     delay += fault.seconds
+                elif fault.kind in BODY_FAULTS:
+                    continue
                 elif failure is None and fault.remaining != 0:
                     failure = fault
                     if fault.remaining is not None:
@@ -490,6 +501,21 @@ class Faults:
                 headers=(("Retry-After", str(RETRY_AFTER_SECONDS)),),
             )
         raise ApiError(HTTPStatus(failure.status), f"injected fault: {failure.status}")
+
+    def body(self, scope: str) -> str | None:
+        """`truncate` or `badjson` when a body fault takes this response, else None."""
+        with self._lock:
+            for fault in self.faults:
+                if (
+                    fault.kind in BODY_FAULTS
+                    and fault.remaining != 0
+                    and self._applies(fault, scope)
+                ):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                    self.injected[fault.kind] += 1
+                    return fault.kind
+        return None
 
     @staticmethod
     def _applies(fault: _Fault, scope: str) -> bool:
@@ -557,6 +583,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "NorthwindDemoAPI/1.0"
 
     def do_GET(self) -> None:
+        self._body_fault: str | None = None
         url = urlsplit(self.path)
         params = parse_qs(url.query, keep_blank_values=True)
         headers: Sequence[tuple[str, str]] = ()
@@ -581,6 +608,7 @@ class _Handler(BaseHTTPRequestHandler):
             if name not in RESOURCES:
                 raise ApiError(HTTPStatus.NOT_FOUND, f"unknown resource {name!r}")
             self.server.faults.before(name)
+            self._body_fault = self.server.faults.body(name)
             with closing(self.server.connect()) as conn:
                 page = _list_resource(conn, name, params)
             page["next_cursor"] = self.server.faults.next_cursor(
@@ -603,12 +631,19 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: HTTPStatus, body: object, headers: Sequence[tuple[str, str]]
     ) -> None:
         payload = orjson.dumps(body)
+        fault = self._body_fault if status == HTTPStatus.OK else None
+        if fault == "badjson":
+            payload = payload[: len(payload) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
+        if fault == "truncate":  # announced in full, sent in half
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True
+            return
         self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:

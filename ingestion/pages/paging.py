@@ -10,10 +10,13 @@ extract step: nothing of the run is loaded and the incremental cursors stay wher
 completed load left them (`ingestion.runner`).
 """
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
-from requests import Request, Response
+from requests import Request, RequestException, Response
+
+from ingestion import dlt_seams
 
 DEFAULT_MAX_PAGES = 100_000
 
@@ -43,12 +46,24 @@ class GuardedCursorPaginator(JSONResponseCursorPaginator):
         self.setting = setting
         self.pages = 0
         self.requested: set[str] = set()
+        self.request: Request | None = None
 
     def init_request(self, request: Request) -> None:
         """A new run of the resource: forget the cursors of any earlier one."""
         self.pages = 0
         self.requested = set()
+        self.request = request
         super().init_request(request)
+
+    def update_request(self, request: Request) -> None:
+        super().update_request(request)
+        self.request = request
+
+    def page_url(self) -> str:
+        """The URL of the page being requested (its query included)."""
+        if self.request is None:
+            return self.url
+        return Request("GET", self.request.url, params=self.request.params).prepare().url or ""
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         super().update_state(response, data)
@@ -70,3 +85,22 @@ class GuardedCursorPaginator(JSONResponseCursorPaginator):
                 " loaded"
             )
         self.requested.add(cursor)
+
+
+def name_failed_requests(resource: Any, paginator: GuardedCursorPaginator) -> Any:
+    """Give a request error that names no request (a body cut short: requests raises
+    `ChunkedEncodingError` without one) the URL of the page being read, so the run's error
+    line says which URL failed. Call it before `batch_pages`, which reads in a thread."""
+
+    def wrap(make_pages: Callable[[], Any]) -> Callable[[], Iterator[Any]]:
+        def pages() -> Iterator[Any]:
+            try:
+                yield from make_pages()
+            except RequestException as error:
+                if error.request is None and error.response is None:
+                    error.request = Request("GET", paginator.page_url()).prepare()
+                raise
+
+        return pages
+
+    return dlt_seams.wrap_bound_generator(resource, wrap)

@@ -31,7 +31,7 @@ from typing import Any
 import dlt
 import orjson
 from dlt.sources.rest_api import rest_api_resources
-from requests import Response
+from requests import RequestException, Response
 
 from ingestion import dlt_seams, quarantine
 from ingestion.pages import (
@@ -42,12 +42,16 @@ from ingestion.pages import (
     page_schema,
     read_page,
 )
-from ingestion.pages.paging import DEFAULT_MAX_PAGES
+from ingestion.pages.paging import DEFAULT_MAX_PAGES, name_failed_requests
 from ingestion.quarantine import Model, column_hints
 from ingestion.shop.models import MODELS, NESTED
 
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class InvalidPage(RequestException):
+    """A page whose body is not JSON; carries the response, so the error names its URL."""
 
 
 def _iso_utc(moment: datetime) -> str:
@@ -68,8 +72,12 @@ def _page_reader(model: Model) -> Callable[..., Response]:
             if payload is None:
                 try:
                     payload = orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    return response  # the standard parser reports it
+                except orjson.JSONDecodeError as error:
+                    problem = str(error)
+                else:
+                    problem = ""
+                if problem:  # raised outside the handler: the line shows this error
+                    raise InvalidPage(f"the page is not valid JSON: {problem}", response=response)
             dlt_seams.hand_parsed_json(response, payload)
         return response
 
@@ -90,7 +98,11 @@ def _paginator(api_url: str, resource: str, max_pages: int) -> GuardedCursorPagi
 
 
 def _rest_config(
-    api_url: str, api_token: str, lag_hours: float, page_size: int, max_pages: int
+    api_url: str,
+    api_token: str,
+    lag_hours: float,
+    page_size: int,
+    paginators: dict[str, GuardedCursorPaginator],
 ) -> dict:
     """dlt's REST API config: every resource of `MODELS`, incremental on `updated_at`."""
     return {
@@ -109,7 +121,7 @@ def _rest_config(
                 "primary_key": primary_key,
                 "endpoint": {
                     "path": name,
-                    "paginator": _paginator(api_url, name, max_pages),
+                    "paginator": paginators[name],
                     "response_actions": [_page_reader(model)],
                     "params": {
                         "limit": page_size,
@@ -148,7 +160,13 @@ def _nested_table(resource: Any, nested: Nested, line_model: Model) -> None:
     )
 
 
-def _prepare(resource: Any, api_url: str, batch_rows: int, prefetch_pages: int) -> None:
+def _prepare(
+    resource: Any,
+    api_url: str,
+    batch_rows: int,
+    prefetch_pages: int,
+    paginator: GuardedCursorPaginator,
+) -> None:
     """Hints, quarantine and the Arrow step for one resource, then its pages batched."""
     model = MODELS[resource.name][1]
     # a table variant starts as a copy of the resource's hints: create them first
@@ -165,6 +183,8 @@ def _prepare(resource: Any, api_url: str, batch_rows: int, prefetch_pages: int) 
     # cursor value never moves the cursor
     validator = quarantine.RecordValidator(resource.table_name, api_url + resource.name, model)
     resource.add_step(ArrowPages(model, validator, nested), insert_at=1)
+    # a request failing without naming its URL (a body cut short) gets the page's URL
+    name_failed_requests(resource, paginator)
     # pages fetched ahead in a thread and joined: dlt's cost is per table, not per row
     batch_pages(resource, batch_rows, prefetch_pages)
 
@@ -181,9 +201,10 @@ def shop_source(
 ) -> Any:
     """Every Shop API resource, read incrementally and merged on its primary key."""
     api_url = base_url.rstrip("/") + "/api/v1/"
+    paginators = {name: _paginator(api_url, name, max_pages) for name in MODELS}
     resources = rest_api_resources(
-        _rest_config(api_url, api_token, lag_hours, page_size, max_pages)
+        _rest_config(api_url, api_token, lag_hours, page_size, paginators)
     )
     for resource in resources:
-        _prepare(resource, api_url, batch_rows, prefetch_pages)
+        _prepare(resource, api_url, batch_rows, prefetch_pages, paginators[resource.name])
     return resources
