@@ -89,7 +89,7 @@ FORMATS: dict[str, Callable[[list[dict[str, Any]]], bytes]] = {
 def read(content: bytes, suffix: str, table: FileTable = TABLE) -> tuple[int, list[tuple]]:
     """(rows loaded, [(record number, error)]) of one file."""
     batches = list(read_file(io.BytesIO(content), table, f"spend/file{suffix}"))
-    loaded = sum(batch.loaded for batch in batches)
+    loaded = sum(batch.table.num_rows for batch in batches if batch.table is not None)
     return loaded, [(r["record_number"], r["error"]) for b in batches for r in b.rejects]
 
 
