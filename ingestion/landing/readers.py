@@ -201,16 +201,15 @@ def read_file(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batc
         supported = ", ".join(sorted(READERS))
         yield Batch(None, [reject(table, origin, None, None, f"not a {supported} file")])
         return
-    read = seen = loaded = rejected = 0
+    seen = loaded = rejected = 0
     try:
         for batch in reader(handle, table, origin):
-            read += 1
             seen += batch.seen
             loaded += batch.loaded
             rejected += len(batch.rejects)
             yield batch
     except (FileRejected, *UNREADABLE) as exc:
-        where = " after the records already loaded" if read else ""
+        where = " after the records already loaded" if loaded else ""
         message = f"unreadable{where}: {first_line(exc)}"
         yield Batch(None, [reject(table, origin, None, None, message)])
         return
