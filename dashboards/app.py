@@ -3,7 +3,9 @@
 Pages live in `pages/`, one module each. The shell owns the filters every page shares (date
 range, countries, channels): it reads them from the link's query string, keeps them in the
 `filters-store` that every page callback takes as input, and writes them back to the address
-bar and the navigation links, so any view can be shared as a link.
+bar and the navigation links, so any view can be shared as a link (`dashboards/sync.py`).
+It also holds "Report a data issue" (`dashboards/report.py`) and, in front of every callback,
+the request checks of `dashboards/guard.py`.
 
 Nothing here touches the database at import: pages build their layouts in functions and
 fill them in callbacks, so importing the app (gunicorn does, once per worker) is cheap and
@@ -13,24 +15,19 @@ cannot fail on a down warehouse.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dash
 import plotly.io
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboards import auth, figures, report
+from dashboards import auth, guard, report, sync
 from dashboards.components import FILTERS_STORE
-from dashboards.db import DataUnavailable
-from dashboards.filters import DEFAULT_DAYS, DateRange, Filters, InvalidFilters
-from dashboards.queries.shell import (
-    available_dates,
-    data_as_of,
-    filter_options,
-    latest_test_status,
-)
+from dashboards.filters import Link
+from dashboards.queries.shell import latest_test_status
+from dashboards.sync import nav_id
 
 PAGES_FOLDER = Path(__file__).with_name("pages")
 TITLE = "Northwind Threads"
@@ -56,12 +53,9 @@ def create_app() -> Dash:
     register_shell_callbacks(app, pages)
     if credentials:
         auth.install(app.server, *credentials)
+    guard.install(app)
     _warm_up(app, credentials)
     return app
-
-
-def nav_id(page: dict[str, Any]) -> str:
-    return f"shell-nav-{page['module'].rsplit('.', 1)[-1].replace('_', '-')}"
 
 
 def shell(pages: list[dict[str, Any]]) -> html.Div:
@@ -69,6 +63,7 @@ def shell(pages: list[dict[str, Any]]) -> html.Div:
         [
             dcc.Location(id="shell-url", refresh="callback-nav"),
             dcc.Store(id=FILTERS_STORE),
+            dcc.Interval(id=sync.RETRY_ID, interval=sync.RETRY_SECONDS * 1000, disabled=True),
             header(pages),
             filters_bar(),
             html.Div(id="shell-banner", hidden=True),
@@ -135,35 +130,49 @@ def filters_bar() -> html.Div:
                 ),
             ),
             html.Span(id="shell-as-of", className="badge", title="How fresh the data is"),
-            html.A(
-                "Report a data issue",
-                id="shell-report-issue",
-                className="report-link",
-                target="_blank",
-                rel="noopener noreferrer",
-                href=report.repository_url(),
-            ),
+            report_issue_link(),
         ],
         className="filters",
         id="shell-filters",
     )
 
 
+def report_issue_link() -> html.A:
+    """The link to a prefilled issue, hidden when no repository is configured (see
+    `report.repository_url`); the callback below fills in the view."""
+    repository = report.repository_url()
+    return html.A(
+        "Report a data issue",
+        id="shell-report-issue",
+        className="report-link",
+        target="_blank",
+        rel="noopener noreferrer",
+        href=repository or "",
+        hidden=repository is None,
+    )
+
+
 def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
-    register_filter_sync(app, pages)
+    sync.register(app, pages)
     register_address_and_navigation(app, pages)
 
     @app.callback(
         Output("shell-report-issue", "href"),
         Input("shell-url", "pathname"),
-        Input("shell-url", "search"),
+        Input(FILTERS_STORE, "data"),
         Input("shell-as-of", "children"),
     )
-    def report_link(pathname: Any, search: Any, as_of: Any) -> str:
-        """The prefilled issue for what is on screen now."""
+    def report_link(pathname: Any, stored: Any, as_of: Any) -> str:
+        """The prefilled issue for the view on screen now: the store holds it, while the
+        address the browser shows is rewritten in place and never reaches the server."""
+        repository = report.repository_url()
+        if repository is None:
+            raise PreventUpdate
+        view = stored.get("query") if isinstance(stored, dict) else None
         return report.issue_link(
+            repository,
             pathname if isinstance(pathname, str) else None,
-            search if isinstance(search, str) else None,
+            Link.parse(view if isinstance(view, str) else "").query(),
             as_of if isinstance(as_of, str) else "",
             latest_test_status(),
         )
@@ -176,53 +185,6 @@ def register_shell_callbacks(app: Dash, pages: list[dict[str, Any]]) -> None:
     def noop(value: Any) -> Any:
         """Does nothing: the benchmark's anchor for the cost of a callback round trip."""
         return value
-
-
-def register_filter_sync(app: Dash, pages: list[dict[str, Any]]) -> None:
-    """The link, the filter components and the store, kept in step."""
-    outputs = {
-        "start": Output("filters-date-range", "start_date"),
-        "end": Output("filters-date-range", "end_date"),
-        "min": Output("filters-date-range", "min_date_allowed"),
-        "max": Output("filters-date-range", "max_date_allowed"),
-        "country_options": Output("filters-country", "options"),
-        "countries": Output("filters-country", "value"),
-        "channel_options": Output("filters-channel", "options"),
-        "channels": Output("filters-channel", "value"),
-        "store": Output(FILTERS_STORE, "data"),
-        "as_of": Output("shell-as-of", "children"),
-        "banner": Output("shell-banner", "children"),
-        "banner_class": Output("shell-banner", "className"),
-        "banner_hidden": Output("shell-banner", "hidden"),
-        "nav": [Output(nav_id(page), "href") for page in pages],
-    }
-    inputs = {
-        "search": Input("shell-url", "search"),
-        "start": Input("filters-date-range", "start_date"),
-        "end": Input("filters-date-range", "end_date"),
-        "countries": Input("filters-country", "value"),
-        "channels": Input("filters-channel", "value"),
-        "stored": State(FILTERS_STORE, "data"),
-    }
-
-    @app.callback(output=outputs, inputs=inputs)
-    def sync_filters(
-        search: Any, start: Any, end: Any, countries: Any, channels: Any, stored: Any
-    ) -> dict[str, Any]:
-        """Link -> filters when the address changes; filters -> store and links otherwise."""
-        unchanged = {name: no_update for name in outputs}
-        unchanged["nav"] = [no_update] * len(pages)
-        if ctx.triggered_id in (None, "shell-url"):
-            return from_link(search, stored, pages, unchanged)
-        try:
-            filters = Filters.from_components(start, end, countries, channels)
-        except InvalidFilters as exc:
-            return {**unchanged, **banner(f"Those filters do not work: {exc}.", "info")}
-        return {
-            **unchanged,
-            **store_update(filters, stored, pages),
-            **banner(None),
-        }
 
 
 def register_address_and_navigation(app: Dash, pages: list[dict[str, Any]]) -> None:
@@ -252,89 +214,6 @@ def register_address_and_navigation(app: Dash, pages: list[dict[str, Any]]) -> N
         [Output(nav_id(page), "className") for page in pages],
         Input("shell-url", "pathname"),
     )
-
-
-def from_link(
-    search: Any, stored: Any, pages: list[dict[str, Any]], unchanged: dict[str, Any]
-) -> dict[str, Any]:
-    """Every shell output for a link: filter bounds and options, the filters, the badge."""
-    try:
-        available = available_dates()
-        options = filter_options()
-        as_of = data_as_of()
-    except DataUnavailable:
-        fallback = DateRange(date.today() - timedelta(days=DEFAULT_DAYS - 1), date.today())
-        filters, _notes = Filters.from_query(search, fallback)
-        return {
-            **unchanged,
-            **component_values(filters),
-            **store_update(filters, stored, pages),
-            # each page says why its figures are missing; the badge says it for the shell
-            "as_of": "Data unavailable",
-            **banner(None),
-        }
-    notes: list[str] = []
-    badge = as_of_badge(as_of, available)
-    if available is None:
-        today = date.today()
-        available = DateRange(today - timedelta(days=DEFAULT_DAYS - 1), today)
-        notes.append("No sales in the marts yet: run the pipeline (`dataops run`) and reload.")
-    filters, ignored = Filters.from_query(search, available)
-    notes.extend(note[0].upper() + note[1:] + "." for note in ignored)
-    country_options = sorted(set(options["country"]) | set(filters.countries))
-    channel_options = sorted(set(options["channel"]) | set(filters.channels))
-    return {
-        **unchanged,
-        **component_values(filters),
-        "min": available.start.isoformat(),
-        "max": available.end.isoformat(),
-        "country_options": [{"label": code, "value": code} for code in country_options],
-        "channel_options": [
-            {"label": figures.channel_label(code), "value": code} for code in channel_options
-        ],
-        **store_update(filters, stored, pages),
-        "as_of": badge,
-        **banner(" ".join(notes) if notes else None, "info"),
-    }
-
-
-def as_of_badge(as_of: Any, available: DateRange | None) -> str:
-    """'Data as of 24 Nov 2025, 06:10 UTC · sales to 23 Nov 2025': the last completed load,
-    and the last day with sales it brought."""
-    if as_of is None or available is None:
-        return "No data yet"
-    loaded = figures.day(as_of)
-    if isinstance(as_of, datetime):
-        loaded += f", {as_of.astimezone(UTC):%H:%M} UTC" if as_of.tzinfo else f", {as_of:%H:%M}"
-    return f"Data as of {loaded} · sales to {figures.day(available.end)}"
-
-
-def component_values(filters: Filters) -> dict[str, Any]:
-    return {
-        "start": filters.start.isoformat(),
-        "end": filters.end.isoformat(),
-        "countries": list(filters.countries),
-        "channels": list(filters.channels),
-    }
-
-
-def store_update(filters: Filters, stored: Any, pages: list[dict[str, Any]]) -> dict[str, Any]:
-    """The store and the navigation links for these filters; no update when unchanged."""
-    value = {**filters.to_store(), "query": filters.to_query()}
-    if value == stored:
-        return {"store": no_update, "nav": [no_update] * len(pages)}
-    return {
-        "store": value,
-        "nav": [page["relative_path"] + value["query"] for page in pages],
-    }
-
-
-def banner(text: str | None, kind: str = "info") -> dict[str, Any]:
-    return {
-        "banner": text or "",
-        "banner_class": f"banner banner-{kind}",
-        "banner_hidden": not text,
-    }
 
 
 def _warm_up(app: Dash, credentials: tuple[str, str] | None) -> None:

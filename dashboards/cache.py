@@ -72,15 +72,21 @@ class _Cache:
             self._checked_at = float("-inf")
 
     def revalidate(self) -> None:
-        """Compare the marts' fingerprint with the cached one, at most every few seconds."""
-        now = time.monotonic()
+        """Compare the marts' fingerprint with the cached one, at most every few seconds.
+
+        Only a check that got an answer counts: when the warehouse does not answer, the error
+        reaches the caller and the next request checks again, so once an outage is noticed
+        no request answers from the cache until the warehouse is back (every view shows the
+        outage, rather than some views their cached figures and others the outage).
+        """
+        started = time.monotonic()
         with self._lock:
-            if now - self._checked_at < self.check_interval():
+            if started - self._checked_at < self.check_interval():
                 return
-            self._checked_at = now
         found = db.execute(FINGERPRINT, {"schema": db.marts_schema()})
         fingerprint = found[0]["fingerprint"]
         with self._lock:
+            self._checked_at = max(self._checked_at, started)
             if fingerprint != self._fingerprint:
                 self._results.clear()
                 self._fingerprint = fingerprint

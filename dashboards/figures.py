@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -132,7 +132,9 @@ def _csv_value(value: Any) -> Any:
 # -- figures ----------------------------------------------------------------------------------
 
 
-def _layout(**overrides: Any) -> dict[str, Any]:
+def base_layout(**overrides: Any) -> dict[str, Any]:
+    """The house layout, `overrides` merged into it one level deep (an axis's settings are
+    added to the house axis, not put in its place)."""
     layout: dict[str, Any] = {
         "font": {"family": FONT, "size": 13, "color": "#1f2933"},
         "paper_bgcolor": "#ffffff",
@@ -140,9 +142,19 @@ def _layout(**overrides: Any) -> dict[str, Any]:
         "margin": {"l": 56, "r": 24, "t": 16, "b": 40},
         "colorway": list(PALETTE),
         "hoverlabel": {"font": {"family": FONT}},
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
-        "xaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
-        "yaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
+        # above the plot, growing upwards: Plotly widens the top margin to make room for it,
+        # however many rows it wraps into on a narrow screen
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        # level tick labels (Plotly turns crowded ones on their side) and clear of the other
+        # axis's labels where the axes meet
+        "xaxis": {
+            "gridcolor": GRID,
+            "zeroline": False,
+            "automargin": True,
+            "tickangle": 0,
+            "ticklabelstandoff": 6,
+        },
+        "yaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True, "tickangle": 0},
         "separators": ".,",
         "height": 340,
     }
@@ -154,6 +166,22 @@ def _layout(**overrides: Any) -> dict[str, Any]:
     return layout
 
 
+def money_ticks(values: Iterable[float | None]) -> dict[str, str]:
+    """Euro ticks: whole euros, and from €10,000 on thousands and millions as 'k' and 'M'
+    ('€40k'), so that a phone's narrow axis has room for its labels."""
+    largest = max((abs(value) for value in values if value is not None), default=0.0)
+    return {"tickprefix": "€", "tickformat": "~s" if largest >= 10_000 else ",.0f"}
+
+
+def _totals(traces: Iterable[dict[str, Any]]) -> list[float]:
+    """The height of each stack: the sum of the traces' values per x."""
+    totals: dict[Any, float] = {}
+    for trace in traces:
+        for x, y in zip(trace["x"], trace["y"], strict=True):
+            totals[x] = totals.get(x, 0.0) + (y or 0.0)
+    return list(totals.values())
+
+
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value
 
@@ -163,7 +191,7 @@ def _dates(rows: Iterable[dict[str, Any]], column: str) -> list[Any]:
     return [_iso(row[column]) for row in rows]
 
 
-def _floats(rows: Iterable[dict[str, Any]], column: str) -> list[float | None]:
+def floats(rows: Iterable[dict[str, Any]], column: str) -> list[float | None]:
     return [None if row[column] is None else float(row[column]) for row in rows]
 
 
@@ -171,7 +199,7 @@ def message(text: str) -> Figure:
     """A blank chart carrying one line of text: no data, bad filters, data unavailable."""
     return {
         "data": [],
-        "layout": _layout(
+        "layout": base_layout(
             xaxis={"visible": False},
             yaxis={"visible": False},
             annotations=[
@@ -201,7 +229,7 @@ def revenue_and_orders(rows: Sequence[dict[str, Any]], x: str = "revenue_date") 
             {
                 "type": "bar",
                 "x": periods,
-                "y": _floats(rows, "net_revenue_eur"),
+                "y": floats(rows, "net_revenue_eur"),
                 "name": "Net revenue",
                 "marker": {"color": BRAND},
                 "hovertemplate": "%{x|%d %b %Y}<br>€%{y:,.0f}<extra>Net revenue</extra>",
@@ -217,10 +245,11 @@ def revenue_and_orders(rows: Sequence[dict[str, Any]], x: str = "revenue_date") 
                 "hovertemplate": "%{x|%d %b %Y}<br>%{y:,} orders<extra>Orders</extra>",
             },
         ],
-        "layout": _layout(
-            yaxis={"title": {"text": "Net revenue (EUR)"}, "tickprefix": "€", "tickformat": ",.0f"},
+        # the legend names both axes: no axis titles, so the plot keeps a phone's width
+        "layout": base_layout(
+            yaxis=money_ticks(floats(rows, "net_revenue_eur")),
             yaxis2={
-                "title": {"text": "Orders"},
+                "automargin": True,
                 "overlaying": "y",
                 "side": "right",
                 "showgrid": False,
@@ -230,7 +259,7 @@ def revenue_and_orders(rows: Sequence[dict[str, Any]], x: str = "revenue_date") 
                 "tickmode": "auto",
             },
             hovermode="x unified",
-            margin={"r": 56},
+            margin={"r": 8},
         ),
     }
 
@@ -243,7 +272,7 @@ def revenue_against_target(rows: Sequence[dict[str, Any]]) -> Figure:
             {
                 "type": "bar",
                 "x": months,
-                "y": _floats(rows, "actual_net_revenue_eur"),
+                "y": floats(rows, "actual_net_revenue_eur"),
                 "name": "Actual",
                 "marker": {"color": BRAND},
                 "hovertemplate": "%{x|%b %Y}<br>€%{y:,.0f}<extra>Actual</extra>",
@@ -252,18 +281,28 @@ def revenue_against_target(rows: Sequence[dict[str, Any]]) -> Figure:
                 "type": "scatter",
                 "mode": "lines+markers",
                 "x": months,
-                "y": _floats(rows, "target_net_revenue_eur"),
+                "y": floats(rows, "target_net_revenue_eur"),
                 "name": "Target",
                 "line": {"color": ACCENT, "width": 2, "dash": "dash"},
                 "hovertemplate": "%{x|%b %Y}<br>€%{y:,.0f}<extra>Target</extra>",
             },
         ],
-        "layout": _layout(
-            yaxis={"tickprefix": "€", "tickformat": ",.0f", "rangemode": "tozero"},
+        "layout": base_layout(
+            yaxis={
+                **money_ticks(
+                    floats(rows, "actual_net_revenue_eur") + floats(rows, "target_net_revenue_eur")
+                ),
+                "rangemode": "tozero",
+            },
             xaxis={"tickformat": "%b %Y", "dtick": "M1"},
             hovermode="x unified",
         ),
     }
+
+
+# labels longer than this go above their bars, across the chart's width, rather than beside
+# them, where on a phone they would take most of it
+LONG_LABEL = 16
 
 
 def ranked_bars(
@@ -274,37 +313,74 @@ def ranked_bars(
     value_format: str = "money",
     color: str = BRAND,
     labels: dict[str, str] | None = None,
+    display: Callable[[str], str] | None = None,
 ) -> Figure:
     """Horizontal bars, largest on top: revenue per country, CAC per channel, and so on.
 
-    `value_format` is 'money', 'money_cents', 'count', 'percent' or 'multiple'.
+    `value_format` is 'money', 'money_cents', 'count', 'percent' or 'multiple'. `labels`
+    renames the bars (the names are then the chart's data); `display` only changes how a name
+    is written on screen (the data keep the name, as the CSV does).
     """
+    values = floats(rows, value)
     prefix, tick, hover = {
-        "money": ("€", ",.0f", "€%{x:,.0f}"),
+        "money": ("€", money_ticks(values)["tickformat"], "€%{x:,.0f}"),
         "money_cents": ("€", ",.2f", "€%{x:,.2f}"),
         "count": ("", ",d", "%{x:,}"),
         "percent": ("", ".0%", "%{x:.1%}"),
         "multiple": ("", ",.1f", "%{x:,.2f}x"),
     }[value_format]
     names = [(labels or {}).get(str(row[label]), str(row[label])) for row in rows]
-    return {
+    shown = [display(name) for name in names] if display else names
+    above = max((len(text) for text in shown), default=0) > LONG_LABEL
+    figure: Figure = {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
-                "x": _floats(rows, value),
+                "x": values,
                 "y": names,
+                "customdata": shown,
                 "marker": {"color": color},
-                "hovertemplate": f"%{{y}}<br>{hover}<extra></extra>",
+                "hovertemplate": f"%{{customdata}}<br>{hover}<extra></extra>",
             }
         ],
-        "layout": _layout(
-            xaxis={"tickprefix": prefix, "tickformat": tick, "rangemode": "tozero"},
-            yaxis={"autorange": "reversed", "gridcolor": "rgba(0,0,0,0)"},
+        "layout": base_layout(
+            xaxis={"tickprefix": prefix, "tickformat": tick, "rangemode": "tozero", "nticks": 5},
+            yaxis={"autorange": "reversed", "gridcolor": "rgba(0,0,0,0)", "type": "category"},
             margin={"l": 8},
             height=max(260, 36 * len(rows) + 80),
         ),
     }
+    if above:
+        _labels_above_bars(figure, names, shown)
+    elif display:
+        figure["layout"]["yaxis"].update(tickmode="array", tickvals=names, ticktext=shown)
+    return figure
+
+
+def _labels_above_bars(figure: Figure, names: list[str], shown: list[str]) -> None:
+    """Each bar's name written above it from the left edge, the bar in the lower half of its
+    row: the names get the chart's whole width, and so do the bars."""
+    figure["data"][0].update(width=0.42, offset=0.02)
+    layout = figure["layout"]
+    layout["yaxis"].update(showticklabels=False)
+    layout["margin"]["l"] = 16  # room for half the first tick label, centred on zero
+    layout["height"] = max(260, 44 * len(names) + 70)
+    layout["annotations"] = [
+        {
+            "text": text,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": name,
+            "yref": "y",
+            "yanchor": "bottom",
+            "yshift": 1,
+            "showarrow": False,
+            "font": {"size": 12},
+        }
+        for name, text in zip(names, shown, strict=True)
+    ]
 
 
 def retention_heatmap(rows: Sequence[dict[str, Any]]) -> Figure:
@@ -338,7 +414,7 @@ def retention_heatmap(rows: Sequence[dict[str, Any]]) -> Figure:
                 "hovertemplate": ("Cohort %{y}<br>Month %{x}: %{z:.1%} active<extra></extra>"),
             }
         ],
-        "layout": _layout(
+        "layout": base_layout(
             xaxis={"title": {"text": "Months since first order"}, "dtick": 1, "showgrid": False},
             yaxis={"autorange": "reversed", "showgrid": False, "type": "category"},
             height=max(300, 28 * len(cohorts) + 110),
@@ -355,33 +431,29 @@ def stacked_periods(
 ) -> Figure:
     """One stacked bar per period, one colour per column in `series` (column -> label)."""
     hover = "€%{y:,.0f}" if value_format == "money" else "%{y:,}"
-    return {
+    figure: Figure = {
         "data": [
             {
                 "type": "bar",
                 "x": _dates(rows, x),
-                "y": _floats(rows, column),
+                "y": floats(rows, column),
                 "name": name,
                 "marker": {"color": PALETTE[index % len(PALETTE)]},
                 "hovertemplate": f"%{{x|%d %b %Y}}<br>{hover}<extra>{name}</extra>",
             }
             for index, (column, name) in enumerate(series.items())
         ],
-        "layout": _layout(
-            barmode="stack",
-            hovermode="x unified",
-            yaxis={
-                "tickprefix": "€" if value_format == "money" else "",
-                "tickformat": ",.0f" if value_format == "money" else ",d",
-            },
-        ),
+        "layout": base_layout(barmode="stack", hovermode="x unified", yaxis={"tickformat": ",d"}),
     }
+    if value_format == "money":
+        figure["layout"]["yaxis"].update(money_ticks(_totals(figure["data"])))
+    return figure
 
 
 def spend_by_channel_over_time(rows: Sequence[dict[str, Any]]) -> Figure:
     """Weekly spend, stacked by channel."""
     channels = sorted({row["channel"] for row in rows})
-    return {
+    figure: Figure = {
         "data": [
             {
                 "type": "bar",
@@ -394,12 +466,10 @@ def spend_by_channel_over_time(rows: Sequence[dict[str, Any]]) -> Figure:
             }
             for index, channel in enumerate(channels)
         ],
-        "layout": _layout(
-            barmode="stack",
-            hovermode="x unified",
-            yaxis={"tickprefix": "€", "tickformat": ",.0f"},
-        ),
+        "layout": base_layout(barmode="stack", hovermode="x unified"),
     }
+    figure["layout"]["yaxis"].update(money_ticks(_totals(figure["data"])))
+    return figure
 
 
 def lifetime_value_by_cohort(rows: Sequence[dict[str, Any]]) -> Figure:
@@ -409,7 +479,7 @@ def lifetime_value_by_cohort(rows: Sequence[dict[str, Any]]) -> Figure:
             {
                 "type": "bar",
                 "x": _dates(rows, "cohort_month"),
-                "y": _floats(rows, "average_lifetime_revenue_eur"),
+                "y": floats(rows, "average_lifetime_revenue_eur"),
                 "customdata": [[int(row["customer_count"] or 0)] for row in rows],
                 "marker": {"color": BRAND},
                 "name": "Average lifetime revenue",
@@ -419,9 +489,12 @@ def lifetime_value_by_cohort(rows: Sequence[dict[str, Any]]) -> Figure:
                 ),
             }
         ],
-        "layout": _layout(
+        "layout": base_layout(
             xaxis={"tickformat": "%b %Y", "dtick": "M1"},
-            yaxis={"tickprefix": "€", "tickformat": ",.0f", "rangemode": "tozero"},
+            yaxis={
+                **money_ticks(floats(rows, "average_lifetime_revenue_eur")),
+                "rangemode": "tozero",
+            },
         ),
     }
 
@@ -441,41 +514,57 @@ def channel_label(code: str) -> str:
     return CHANNEL_LABELS.get(code, code.replace("_", " ").capitalize())
 
 
-def tests_over_time(runs: Sequence[dict[str, Any]]) -> Figure:
-    """dbt tests passed and failed per run."""
-    started = _dates(runs, "started_at")
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "x": started,
-                "y": _floats(runs, "tests_passed"),
-                "name": "passed",
-                "marker": {"color": "#2e7d32"},
-            },
-            {
-                "type": "bar",
-                "x": started,
-                "y": _floats(runs, "tests_failed"),
-                "name": "failed",
-                "marker": {"color": "#c62828"},
-            },
-        ],
-        "layout": _layout(barmode="stack", yaxis={"title": "tests", "rangemode": "tozero"}),
-    }
+def country_label(code: str) -> str:
+    """Country codes as they are ('DE'); the marts' 'unknown' (no country on record) as a
+    word."""
+    return "Unknown" if code == "unknown" else code
 
 
-def runs_over_time(runs: Sequence[dict[str, Any]], column: str, title: str) -> Figure:
-    """One measure per run: rejected rows, build seconds."""
-    return {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": _dates(runs, "started_at"),
-                "y": _floats(runs, column),
-                "name": title,
-            }
-        ],
-        "layout": _layout(showlegend=False, yaxis={"title": title, "rangemode": "tozero"}),
-    }
+def category_label(code: str) -> str:
+    """'outerwear' -> 'Outerwear', as channels are written."""
+    return code.replace("_", " ").capitalize()
+
+
+# -- partial periods --------------------------------------------------------------------------
+
+PARTIAL_OPACITY = 0.4
+
+
+def partial_periods(starts: Sequence[date], first: date, last: date, grain: str) -> list[bool]:
+    """Whether each period (a week from its Monday, a month from its first day) reaches past
+    the dates chosen: its bar sums fewer days than the others and would read as a drop."""
+    if grain not in ("week", "month"):
+        return [False] * len(starts)
+    return [start < first or _period_end(start, grain) > last for start in starts]
+
+
+def _period_end(start: date, grain: str) -> date:
+    if grain == "week":
+        return start + timedelta(days=6)
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def mark_partial(figure: Figure, first: date, last: date, grain: str) -> Figure:
+    """Paler bars for the periods (the bars' x, ISO dates of each period's start) that reach
+    past the dates chosen, said under the x axis and in the tooltip; the figure unchanged when
+    every period is whole."""
+    marked = False
+    for trace in figure["data"]:
+        if trace["type"] != "bar":
+            continue
+        starts = [date.fromisoformat(str(x)[:10]) for x in trace["x"]]
+        partial = partial_periods(starts, first, last, grain)
+        if not any(partial):
+            continue
+        marked = True
+        trace["marker"]["opacity"] = [PARTIAL_OPACITY if part else 1.0 for part in partial]
+        trace["customdata"] = [f" (part of the {grain} only)" if part else "" for part in partial]
+        trace["hovertemplate"] = trace["hovertemplate"].replace("<br>", "%{customdata}<br>", 1)
+    if marked:
+        figure["layout"]["xaxis"]["title"] = {
+            "text": f"Paler: a {grain} only partly inside the dates chosen",
+            "font": {"size": 11, "color": MUTED},
+            "standoff": 6,
+        }
+    return figure

@@ -25,8 +25,10 @@ DEFAULT_DAYS = 90
 MAX_VALUES = 100
 MAX_QUERY_LENGTH = 4096
 
-_COUNTRY = re.compile(r"[A-Z]{2}|unknown")
-_CHANNEL = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# An ISO country code, or the marts' `unknown`: the country of a customer without one on
+# record. docs/dashboard.md names both forms, and the channel codes'.
+COUNTRY_CODE = re.compile(r"[A-Z]{2}|unknown")
+CHANNEL_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class InvalidFilters(ValueError):
@@ -99,8 +101,8 @@ class Filters:
         return cls.of(
             start,
             end,
-            parse_values(data.get("countries"), "country", _COUNTRY),
-            parse_values(data.get("channels"), "channel", _CHANNEL),
+            parse_values(data.get("countries"), "country", COUNTRY_CODE),
+            parse_values(data.get("channels"), "channel", CHANNEL_CODE),
         )
 
     @classmethod
@@ -111,8 +113,8 @@ class Filters:
         return cls.of(
             parse_date(start, "start date"),
             parse_date(end, "end date"),
-            parse_values(countries, "country", _COUNTRY),
-            parse_values(channels, "channel", _CHANNEL),
+            parse_values(countries, "country", COUNTRY_CODE),
+            parse_values(channels, "channel", CHANNEL_CODE),
         )
 
     @classmethod
@@ -122,38 +124,8 @@ class Filters:
         A link is shared between people, so a bad value does not block the page: it falls
         back to the default for that filter, and the page says which one it ignored.
         """
-        default = cls.default(available)
-        notes: list[str] = []
-        if not isinstance(search, str) or len(search) > MAX_QUERY_LENGTH:
-            return default, ["the link's filters could not be read; showing the default view"]
-        params = parse_qs(search.removeprefix("?"), keep_blank_values=False)
-
-        def single(name: str) -> str | None:
-            values = params.get(name)
-            return values[-1] if values else None
-
-        def take(name: str, parse: Any, fallback: Any) -> Any:
-            raw = single(name)
-            if raw is None:
-                return fallback
-            try:
-                return parse(raw)
-            except InvalidFilters as exc:
-                notes.append(f"ignored the link's {name} filter: {exc}")
-                return fallback
-
-        start = take("start", lambda raw: parse_date(raw, "start date"), default.start)
-        end = take("end", lambda raw: parse_date(raw, "end date"), default.end)
-        countries = take(
-            "country", lambda raw: parse_values(raw.split(","), "country", _COUNTRY), ()
-        )
-        channels = take(
-            "channel", lambda raw: parse_values(raw.split(","), "channel", _CHANNEL), ()
-        )
-        if start > end:
-            notes.append("ignored the link's dates: the start is after the end")
-            start, end = default.start, default.end
-        return cls(start, end, countries, channels), notes
+        link = Link.parse(search)
+        return link.filters(available)
 
     @classmethod
     def of(
@@ -162,6 +134,90 @@ class Filters:
         if start > end:
             raise InvalidFilters("the start date is after the end date")
         return cls(start, end, countries, channels)
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a link's query string says: each filter only if the link gives it well formed.
+
+    The dates a link leaves out are the latest days with data, which only the warehouse
+    knows: `filters(available)` fills them in, and `query()` writes back only what the link
+    gave, so a link rewritten while the warehouse cannot say (an outage, empty marts) still
+    means "the latest days" once it can.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    countries: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, search: object) -> Link:
+        if search == "":
+            return cls()
+        if not isinstance(search, str) or len(search) > MAX_QUERY_LENGTH:
+            return cls(notes=("the link's filters could not be read; showing the default view",))
+        params = parse_qs(search.removeprefix("?"), keep_blank_values=False)
+        notes: list[str] = []
+
+        def take(name: str, parse: Any, fallback: Any) -> Any:
+            values = params.get(name)
+            if not values:
+                return fallback
+            try:
+                return parse(values[-1])
+            except InvalidFilters as exc:
+                notes.append(f"ignored the link's {name} filter: {exc}")
+                return fallback
+
+        start = take("start", lambda raw: parse_date(raw, "start date"), None)
+        end = take("end", lambda raw: parse_date(raw, "end date"), None)
+        if start is not None and end is not None and start > end:
+            notes.append("ignored the link's dates: the start is after the end")
+            start = end = None
+        return cls(
+            start,
+            end,
+            take("country", lambda raw: parse_values(raw.split(","), "country", COUNTRY_CODE), ()),
+            take("channel", lambda raw: parse_values(raw.split(","), "channel", CHANNEL_CODE), ()),
+            tuple(notes),
+        )
+
+    def filters(self, available: DateRange) -> tuple[Filters, list[str]]:
+        """The view: the link's filters, the latest days with data where it names none."""
+        default = Filters.default(available)
+        notes = list(self.notes)
+        start, end = self.start or default.start, self.end or default.end
+        if start > end:
+            notes.append("ignored the link's dates: the start is after the end")
+            start, end = default.start, default.end
+        return Filters(start, end, self.countries, self.channels), notes
+
+    def query(self) -> str:
+        """The query string of what the link gave, well formed ('' when it gave nothing)."""
+        params = {}
+        if self.start:
+            params["start"] = self.start.isoformat()
+        if self.end:
+            params["end"] = self.end.isoformat()
+        if self.countries:
+            params["country"] = ",".join(self.countries)
+        if self.channels:
+            params["channel"] = ",".join(self.channels)
+        return "?" + urlencode(params, safe=",") if params else ""
+
+    @classmethod
+    def of_components(cls, start: object, end: object, countries: object, channels: object) -> Link:
+        """The link the filter components spell, checked as a link is."""
+        params: dict[str, str] = {}
+        for name, value in (("start", start), ("end", end)):
+            if isinstance(value, str):
+                params[name] = value
+        for name, values in (("country", countries), ("channel", channels)):
+            if isinstance(values, list) and values:
+                params[name] = ",".join(str(value) for value in values)
+        return cls.parse(urlencode(params, safe=","))
 
 
 def parse_date(value: object, label: str) -> date:

@@ -45,8 +45,13 @@ def build(filters: Filters) -> dict[str, Any]:
             figures.retention_heatmap(retention)
             if retention
             else figures.message("No cohorts for these filters"),
-            figures.stacked_periods(
-                orders, {"first_orders": "First orders", "repeat_orders": "Repeat orders"}
+            figures.mark_partial(
+                figures.stacked_periods(
+                    orders, {"first_orders": "First orders", "repeat_orders": "Repeat orders"}
+                ),
+                filters.start,
+                filters.end,
+                "week",
             )
             if orders
             else figures.message("No orders for these filters"),

@@ -11,7 +11,7 @@ from typing import Any
 import dash
 from dash import html
 
-from dashboards import figures
+from dashboards import figures, run_figures
 from dashboards.components import page_header
 from dashboards.queries import health
 from dashboards.views import Chart, Page
@@ -98,9 +98,9 @@ def build() -> dict[str, Any]:
     runs = found["runs"]
     if runs:
         charts = [
-            figures.tests_over_time(runs),
-            figures.runs_over_time(runs, "rows_rejected", "rejected rows"),
-            figures.runs_over_time(runs, "build_duration_s", "seconds"),
+            run_figures.tests_over_time(runs),
+            run_figures.runs_over_time(runs, "rows_rejected", "rejected rows"),
+            run_figures.runs_over_time(runs, "build_duration_s", "seconds"),
         ]
     else:
         charts = [figures.message("No runs recorded yet")] * 3
@@ -129,6 +129,7 @@ def _table_card(title: str, table: str) -> html.Section:
         [
             html.Div(html.H3(title, className="card-title"), className="card-header"),
             html.Div(id=f"health-{table}", className="table-wrap"),
+            html.P("Scroll sideways for more columns →", className="scroll-cue"),
         ],
         className="card card-wide",
     )

@@ -34,7 +34,12 @@ def build(filters: Filters) -> dict[str, Any]:
             figures.multiple(figures.ratio(revenue, spend)),
         ],
         "figures": [
-            figures.spend_by_channel_over_time(weekly),
+            figures.mark_partial(
+                figures.spend_by_channel_over_time(weekly),
+                filters.start,
+                filters.end,
+                "week",
+            ),
             figures.ranked_bars(
                 sorted(paid, key=lambda row: row["cac_eur"] or 0),
                 "channel",

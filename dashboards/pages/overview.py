@@ -51,7 +51,12 @@ def build(filters: Filters) -> dict[str, Any]:
         ],
         "figures": [
             figures.revenue_and_orders(days),
-            figures.revenue_against_target(targets)
+            figures.mark_partial(
+                figures.revenue_against_target(targets),
+                filters.start,
+                filters.end,
+                "month",
+            )
             if targets
             else figures.message("No targets set for these months"),
         ],

@@ -27,7 +27,12 @@ def build(filters: Filters) -> dict[str, Any]:
         "figures": [
             figures.ranked_bars(top, "product_name", "net_revenue_eur"),
             figures.ranked_bars(
-                categories, "category", "return_rate", value_format="percent", color=figures.ACCENT
+                categories,
+                "category",
+                "return_rate",
+                value_format="percent",
+                color=figures.ACCENT,
+                display=figures.category_label,
             ),
             figures.ranked_bars(
                 sorted(top, key=lambda row: row["return_rate"] or 0, reverse=True),

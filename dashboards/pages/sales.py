@@ -27,8 +27,15 @@ def build(filters: Filters, trunc: str) -> dict[str, Any]:
     by_channel = sales.sales_by(filters, "channel")
     return {
         "figures": [
-            figures.revenue_and_orders(trend, x="period_start"),
-            figures.ranked_bars(by_category, "category", "net_revenue_eur")
+            figures.mark_partial(
+                figures.revenue_and_orders(trend, x="period_start"),
+                filters.start,
+                filters.end,
+                trunc,
+            ),
+            figures.ranked_bars(
+                by_category, "category", "net_revenue_eur", display=figures.category_label
+            )
             if by_category
             else figures.message("No product sales for these filters"),
             figures.ranked_bars(by_country, "country_code", "net_revenue_eur"),

@@ -1,8 +1,10 @@
 """The dashboard in a real headless Chromium: every page, a filter change, the numbers from
-the marts, no Dash or console error, and a screenshot of each step.
+the marts, no Dash or console error, every page laid out at a phone's width (375 px) and a
+desktop's (1440 px), and a screenshot of each step.
 
 In CI (`CI=true`) a missing browser fails the tests; elsewhere they skip with the reason.
-Screenshots go to `$DATAOPS_ARTIFACTS` (default `.local/artifacts`).
+Screenshots go to `$DATAOPS_ARTIFACTS` if set, else to the test run's temporary folder
+(`--basetemp`), never into the clone.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from dataops.core.warehouse import WarehouseSettings, free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-ARTIFACTS = Path(
-    os.environ.get("DATAOPS_ARTIFACTS", Path(__file__).parents[3] / ".local" / "artifacts")
-)
 START, END = "2025-01-10", "2025-02-20"
 LINK = f"?start={START}&end={END}"
 LAPTOP = (1280, 900)
 PHONE = (390, 844)
+# the widths every page is laid out at, and the window's height
+WIDTHS = {"phone": 375, "desktop": 1440}
+HEIGHT = 812
+PAGES = ("", "sales", "customers", "marketing", "products", "health")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (CHROMIUM and CHROMEDRIVER):
         reason = (
             "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
@@ -60,7 +63,9 @@ def browser() -> Iterator[Any]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    configured = os.environ.get("DATAOPS_ARTIFACTS")
+    driver.screenshots = Path(configured) if configured else tmp_path_factory.mktemp("screens")
+    driver.screenshots.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
 
@@ -128,7 +133,18 @@ def errors(browser: Any) -> list[str]:
 
 
 def screenshot(browser: Any, name: str) -> None:
-    assert browser.save_screenshot(str(ARTIFACTS / f"dashboard-{name}.png"))
+    assert browser.save_screenshot(str(browser.screenshots / f"dashboard-{name}.png"))
+
+
+def full_page_screenshot(browser: Any, name: str) -> None:
+    """The whole page, however long: the window stretched to it for the picture."""
+    size = browser.get_window_size()
+    length = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(size["width"], min(length + 120, 10_000))
+    try:
+        screenshot(browser, name)
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def query_of(browser: Any) -> dict[str, list[str]]:
@@ -156,6 +172,80 @@ def choose_option(browser: Any, dropdown_id: str, value: str) -> None:
     )
     option.find_element(By.XPATH, "./ancestor::*[@role='option']").click()
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+
+# What the eye would catch on a screenshot, read off the page: each finding names the
+# element. Plotly draws into SVG, so the boxes are its elements': `.legend`, the plot area
+# (`.nsewdrag`, the rectangle that takes the drag), the tick labels (`g.xtick text`, ...).
+LAYOUT_FINDINGS = r"""
+const phone = arguments[0];
+const findings = [];
+const box = element => element.getBoundingClientRect();
+const overlap = (a, b) =>
+    Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
+    Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+const visible = element => {
+    const b = box(element);
+    return b.width > 0 && b.height > 0 && getComputedStyle(element).visibility !== "hidden";
+};
+for (const plot of document.querySelectorAll(".js-plotly-plot")) {
+    const name = plot.closest("[id]") ? plot.closest("[id]").id : "a chart";
+    const area = plot.querySelector(".nsewdrag");
+    const legend = plot.querySelector("g.legend");
+    if (area && legend && overlap(box(legend), box(area)) > 1) {
+        findings.push(name + ": the legend covers the plot");
+    }
+    const ticks = axis => [...plot.querySelectorAll("g." + axis + "tick text")]
+        .filter(visible);
+    const xs = ticks("x"), ys = [...ticks("y"), ...ticks("y2")];
+    const canvas = box(plot);
+    for (const text of [...xs, ...ys]) {
+        const b = box(text);
+        if (b.left < canvas.left - 1 || b.right > canvas.right + 1) {
+            findings.push(name + ": a tick label is cut off at the edge: " + text.textContent);
+        }
+        const turned = /rotate\(\s*(-?[0-9.]+)/.exec(text.getAttribute("transform") || "");
+        if (phone && turned && Math.abs(parseFloat(turned[1])) > 0.5) {
+            findings.push(name + ": a tick label on its side: " + text.textContent);
+        }
+        if (/\d:\d\d:\d\d\.\d/.test(text.textContent)) {
+            findings.push(name + ": a tick in fractions of a second: " + text.textContent);
+        }
+    }
+    for (const x of xs) {
+        for (const y of ys) {
+            if (overlap(box(x), box(y)) > 1) {
+                findings.push(name + ": " + x.textContent + " runs into " + y.textContent);
+            }
+        }
+    }
+    xs.forEach((x, i) => xs.slice(i + 1).forEach(other => {
+        if (overlap(box(x), box(other)) > 1) {
+            findings.push(name + ": " + x.textContent + " runs into " + other.textContent);
+        }
+    }));
+}
+for (const card of document.querySelectorAll(".card")) {
+    const cue = card.querySelector(".scroll-cue");
+    for (const element of [card, ...card.querySelectorAll("*")]) {
+        const sideways = ["auto", "scroll"].includes(getComputedStyle(element).overflowX);
+        if (sideways && element.scrollWidth > element.clientWidth + 1 && !(cue && visible(cue))) {
+            const title = card.querySelector(".card-title");
+            findings.push((title ? title.textContent : "a card") + ": scrolls sideways unsaid");
+        }
+    }
+}
+return findings;
+"""
+# Every chart drawn with its answer, not "Loading…", and the cards' tables filled.
+SETTLED = """
+const graphs = [...document.querySelectorAll(".chart")];
+return graphs.length > 0 && graphs.every(graph => {
+    const plot = graph.querySelector(".js-plotly-plot");
+    return plot && plot._fullLayout && plot.querySelector(".main-svg") &&
+        !(plot.layout.annotations || []).some(note => note.text === "Loading…");
+});
+"""
 
 
 def total(w: Warehouse, column: str, mart: str, day: str, where: str = "") -> Any:
@@ -336,3 +426,34 @@ def test_a_warehouse_that_is_down_shows_a_banner(browser: Any, built_warehouse: 
             assert not re.search(rf"(?<![0-9A-Za-z]){secret}(?![0-9A-Za-z])", page), secret
         assert errors(browser) == []
         screenshot(browser, "warehouse-down")
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_every_page_is_laid_out_for_a_phone_and_a_desktop(
+    browser: Any, dashboard_url: str, device: str
+) -> None:
+    # legends clear of the plots, level tick labels on a phone that run into nothing and
+    # are not cut off, no run history in fractions of a second, a cue wherever a card's
+    # content scrolls sideways; and on a phone, the header and filters leave most of the
+    # first screen to the page
+    width = WIDTHS[device]
+    browser.set_window_size(width, HEIGHT)
+    found: list[str] = []
+    try:
+        for page in PAGES:
+            browser.get(f"{dashboard_url}/{page}{LINK}")
+            errors(browser)
+            wait(browser, lambda driver: driver.execute_script(SETTLED), f"/{page}'s charts")
+            findings = browser.execute_script(LAYOUT_FINDINGS, device == "phone")
+            found += [f"/{page}: {finding}" for finding in findings]
+            if device == "phone":
+                bottom = browser.execute_script(
+                    "return document.getElementById('shell-filters').getBoundingClientRect().bottom"
+                )
+                if bottom > 0.4 * HEIGHT:
+                    found.append(f"/{page}: the header and filters end at {bottom:.0f} px")
+            full_page_screenshot(browser, f"{device}-{page or 'overview'}")
+            assert errors(browser) == []
+    finally:
+        browser.set_window_size(*LAPTOP)
+    assert found == [], f"at {width} px:\n" + "\n".join(found)

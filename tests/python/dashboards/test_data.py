@@ -185,3 +185,26 @@ def test_a_warehouse_that_is_down_is_said_so_without_details(
     assert message.startswith("The warehouse cannot be reached right now")
     assert str(closed.port) not in message
     assert "secret" not in message
+
+
+def test_after_a_failed_check_the_cache_answers_nothing_until_the_warehouse_is_back(
+    marts: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHBOARD_CACHE_CHECK_SECONDS", "0.5")
+    assert revenue_by_country(JANUARY) == {"DE": 100.0, "FR": 50.0}  # cached, and checked
+    # the warehouse goes away, and the pooled connections with it
+    up = marts.settings.url()
+    closed = WarehouseSettings("127.0.0.1", free_port(), "nobody", "secret", "warehouse", "test")
+    monkeypatch.setenv("DATABASE_URL", closed.url())
+    db.close_pool()
+    time.sleep(0.6)
+    # the first request after the check interval notices; every one after it says so too,
+    # rather than answering from the cache until the next check
+    for _ in range(3):
+        with pytest.raises(db.WarehouseUnreachable):
+            revenue_by_country(JANUARY)
+        with pytest.raises(db.WarehouseUnreachable):
+            shell.available_dates()
+    monkeypatch.setenv("DATABASE_URL", up)
+    db.close_pool()
+    assert revenue_by_country(JANUARY) == {"DE": 100.0, "FR": 50.0}

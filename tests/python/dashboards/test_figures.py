@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
 import pytest
 
-from dashboards import figures
+from dashboards import figures, run_figures
 
 DAYS = [date(2025, 3, 1), date(2025, 3, 2)]
+# Mondays: the weeks of 6 to 27 January 2025
+WEEKS = [
+    {"period_start": date(2025, 1, day), "order_count": 10, "net_revenue_eur": Decimal(100)}
+    for day in (6, 13, 20, 27)
+]
+PRODUCTS = [
+    {"product_name": "Recycled Rain Jacket - Sky Blue", "net_revenue_eur": Decimal(900)},
+    {"product_name": "Linen Hoodie - Navy", "net_revenue_eur": Decimal(500)},
+]
+ONE_RUN = [
+    {
+        "started_at": datetime(2025, 12, 7, 19, 8, 52, 312000, tzinfo=UTC),
+        "tests_passed": 196,
+        "tests_failed": 0,
+        "rows_rejected": 0,
+        "build_duration_s": Decimal("7.9"),
+    }
+]
 
 
 def test_numbers_are_formatted_for_humans() -> None:
@@ -94,6 +112,15 @@ def _figures() -> dict[str, dict[str, Any]]:
             ]
         ),
         "message": figures.message("No data"),
+        "partial weeks": figures.mark_partial(
+            figures.revenue_and_orders(WEEKS, x="period_start"),
+            date(2025, 1, 10),
+            date(2025, 1, 30),
+            "week",
+        ),
+        "names above bars": figures.ranked_bars(PRODUCTS, "product_name", "net_revenue_eur"),
+        "tests per run": run_figures.tests_over_time(ONE_RUN),
+        "rejected rows per run": run_figures.runs_over_time(ONE_RUN, "rows_rejected", "rows"),
     }
 
 
@@ -130,3 +157,87 @@ def test_csv_has_a_header_iso_dates_and_defused_formulas() -> None:
         ["2025-03-02", "Coat, long", ""],
     ]
     assert figures.to_csv([], ["a", "b"]) == "a,b\n"
+
+
+def test_weeks_and_months_reaching_past_the_dates_chosen_are_partial() -> None:
+    mondays = [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 27)]
+    # 10 January is a Friday, 30 January a Thursday: the first and last weeks are cut
+    assert figures.partial_periods(mondays, date(2025, 1, 10), date(2025, 1, 30), "week") == [
+        True,
+        False,
+        True,
+    ]
+    assert figures.partial_periods(mondays, date(2025, 1, 6), date(2025, 2, 2), "week") == [
+        False,
+        False,
+        False,
+    ]
+    months = [date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)]
+    assert figures.partial_periods(months, date(2024, 12, 1), date(2025, 2, 27), "month") == [
+        False,
+        False,
+        True,
+    ]
+    assert (
+        figures.partial_periods(mondays, date(2025, 1, 10), date(2025, 1, 30), "day") == [False] * 3
+    )
+
+
+def test_partial_periods_are_paler_and_said_so() -> None:
+    figure = _figures()["partial weeks"]
+    bars = figure["data"][0]
+    assert bars["marker"]["opacity"] == [figures.PARTIAL_OPACITY, 1.0, 1.0, figures.PARTIAL_OPACITY]
+    assert bars["customdata"][0] == " (part of the week only)"
+    assert "%{customdata}" in bars["hovertemplate"]
+    assert "partly inside the dates chosen" in figure["layout"]["xaxis"]["title"]["text"]
+    whole = figures.mark_partial(
+        figures.revenue_and_orders(WEEKS, x="period_start"),
+        date(2025, 1, 6),
+        date(2025, 2, 2),
+        "week",
+    )
+    assert whole == figures.revenue_and_orders(WEEKS, x="period_start")
+
+
+def test_long_names_go_above_their_bars_and_short_ones_beside() -> None:
+    above = _figures()["names above bars"]
+    assert above["layout"]["yaxis"]["showticklabels"] is False
+    assert [note["text"] for note in above["layout"]["annotations"]] == [
+        row["product_name"] for row in PRODUCTS
+    ]
+    assert above["data"][0]["y"] == [row["product_name"] for row in PRODUCTS]
+    beside = _figures()["ranked_bars"]
+    assert "annotations" not in beside["layout"]
+    assert beside["data"][0]["y"] == ["Email"]
+
+
+def test_categories_are_written_as_channels_are_while_the_data_keep_the_code() -> None:
+    figure = figures.ranked_bars(
+        [{"category": code, "net_revenue_eur": 5} for code in ("outerwear", "tops")],
+        "category",
+        "net_revenue_eur",
+        display=figures.category_label,
+    )
+    assert figure["data"][0]["y"] == ["outerwear", "tops"]
+    assert figure["layout"]["yaxis"]["ticktext"] == ["Outerwear", "Tops"]
+    assert figure["data"][0]["customdata"] == ["Outerwear", "Tops"]
+    assert figures.channel_label("paid_search") == "Paid search"
+    assert figures.country_label("unknown") == "Unknown"
+    assert figures.country_label("DE") == "DE"
+
+
+def test_one_run_is_one_labelled_place_on_the_axis() -> None:
+    for figure in (_figures()["tests per run"], _figures()["rejected rows per run"]):
+        axis = figure["layout"]["xaxis"]
+        assert axis["type"] == "category"
+        assert figure["data"][0]["x"] == ["7 Dec 19:08"]
+        # one run of the eight places the axis spans at least, in the middle
+        assert axis["range"] == [-4.0, 4.0]
+    two = run_figures.tests_over_time(ONE_RUN * 2)
+    assert two["data"][0]["x"] == ["7 Dec 19:08", "7 Dec 19:08·"]
+
+
+def test_large_amounts_tick_in_thousands() -> None:
+    assert figures.money_ticks([1200.0, None, 9999.0])["tickformat"] == ",.0f"
+    assert figures.money_ticks([12_000.0, 300.0])["tickformat"] == "~s"
+    assert figures.money_ticks([])["tickprefix"] == "€"

@@ -6,7 +6,17 @@ from datetime import date
 
 import pytest
 
-from dashboards.filters import DEFAULT_DAYS, DateRange, Filters, InvalidFilters, choose
+from dashboards.filters import (
+    CHANNEL_CODE,
+    COUNTRY_CODE,
+    DEFAULT_DAYS,
+    DateRange,
+    Filters,
+    InvalidFilters,
+    Link,
+    choose,
+)
+from dataops.core.paths import REPO_ROOT
 
 AVAILABLE = DateRange(date(2025, 1, 1), date(2025, 12, 31))
 
@@ -91,3 +101,33 @@ def test_only_allowlisted_options_are_chosen() -> None:
     for bad in ("year", "week; drop table x", None, ["week"], {"week": 1}):
         with pytest.raises(InvalidFilters, match="choose a period"):
             choose(bad, grains, "period")
+
+
+def test_the_codes_accepted_are_the_codes_documented() -> None:
+    # `unknown` is the marts' country of a customer without one on record: a filter value
+    # like any code, and docs/dashboard.md says so
+    text = (REPO_ROOT / "docs" / "dashboard.md").read_text()
+    for form in [*COUNTRY_CODE.pattern.split("|"), CHANNEL_CODE.pattern]:
+        assert f"`{form}`" in text, form
+    assert Filters.from_query("?country=unknown,DE", AVAILABLE) == (
+        Filters(date(2025, 10, 3), date(2025, 12, 31), ("DE", "unknown")),
+        [],
+    )
+    for refused in ("Unknown", "UNKNOWN", "unknown2", "nowhere", "de"):
+        assert Filters.from_query(f"?country={refused}", AVAILABLE)[1], refused
+
+
+def test_a_link_keeps_only_what_it_gave() -> None:
+    # the dates a link leaves out stay out of its query: they are "the latest days", which
+    # only the warehouse knows
+    assert Link.parse("").query() == ""
+    assert Link.parse("?country=FR,DE&channel=email").query() == "?country=DE,FR&channel=email"
+    assert Link.parse("?start=2025-01-10&country=<b>").query() == "?start=2025-01-10"
+    assert Link.parse("?start=2025-06-30&end=2025-06-01").query() == ""
+    assert Link.parse("?country=" + "DE," * 5000).query() == ""
+    assert Link.of_components(None, None, ["FR"], []).query() == "?country=FR"
+    assert Link.of_components("2025-01-10", 7, ["FR'--"], ["email"]).query() == (
+        "?start=2025-01-10&channel=email"
+    )
+    filters, notes = Link.parse("?start=2025-12-01").filters(AVAILABLE)
+    assert (filters.start, filters.end, notes) == (date(2025, 12, 1), date(2025, 12, 31), [])

@@ -8,13 +8,17 @@ it is asserted generously, not as a speed figure.
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from support.dashboard import Dashboard, store
+from support.dashboard import Dashboard, ServerLog, store
 from support.warehouse import Warehouse
+
+from dashboards.guard import MAX_BODY_BYTES, MAX_DEPTH, nested_deeper_than
 
 HOSTILE = {
     "sql injection": "2025-01-01'; drop table marts.fct_orders; --",
@@ -37,11 +41,24 @@ PAGE_OUTPUTS = {
     "products": "products-top-chart.figure",
 }
 LEAKS = ("Traceback", 'File "', "psycopg2", "select ", "marts.", "password")
+# JSON nested 3,000 levels deep: the standard library's parser gives up at about 1,000
+DEEP = {
+    "list": "[" * 3000 + "]" * 3000,
+    "object": '{"a":' * 3000 + "1" + "}" * 3000,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
 def marts_before(built_warehouse: Warehouse) -> dict[str, int]:
     return mart_counts(built_warehouse)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_log(dashboard_url: str, dashboard_log_path: Any) -> Iterator[ServerLog]:
+    """The session dashboard's log from the first hostile request of this module on."""
+    log = ServerLog(dashboard_log_path)
+    log.mark()
+    yield log
 
 
 def mart_counts(w: Warehouse) -> dict[str, int]:
@@ -197,9 +214,79 @@ def test_hostile_downloads_download_nothing(dashboard: Dashboard, page: str) -> 
     ],
     ids=["empty", "unknown output", "injected property", "100 kB envelope", "array"],
 )
-def test_malformed_callback_requests_are_refused_plainly(dashboard: Dashboard, body: Any) -> None:
+def test_malformed_callback_requests_are_refused_plainly(
+    dashboard: Dashboard, dashboard_log: ServerLog, body: Any
+) -> None:
     response = answer_cleanly(lambda: dashboard.post_body(body))
     assert response.status_code in (400, 500)
+    # refused before Dash reads it: a 400 and one line in the log, not a 500 and a traceback
+    assert response.status_code == 400
+    assert_one_line_each(dashboard_log, 1)
+
+
+def assert_one_line_each(log: ServerLog, requests_sent: int) -> None:
+    written = log.since_mark()
+    assert "Traceback" not in written, written[:2000]
+    lines = written.splitlines()
+    assert len(lines) == requests_sent, written[:2000]
+    assert all(line.startswith("refused a callback request") for line in lines), written[:2000]
+
+
+def every_input(dashboard: Dashboard) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(input, request body) for every input and state of every server-side callback, the
+    body carrying a placeholder where that input's value goes."""
+    for callback in dashboard.callbacks:
+        if callback.get("clientside_function"):
+            continue
+        output = callback["output"].strip(".").split("...")[0]
+        for group in ("inputs", "state"):
+            for item in callback[group]:
+                name = f"{item['id']}.{item['property']}"
+                values = {name: "@@DEEP@@"}
+                body = (
+                    dashboard.body(output, values)
+                    if group == "inputs"
+                    else dashboard.body(output, {}, values)
+                )
+                yield name, body
+
+
+@pytest.mark.parametrize("shape", sorted(DEEP))
+def test_deeply_nested_input_values_are_refused_without_a_traceback(
+    dashboard: Dashboard, dashboard_log: ServerLog, shape: str
+) -> None:
+    sent = 0
+    for name, body in every_input(dashboard):
+        text = json.dumps(body).replace('"@@DEEP@@"', DEEP[shape])
+        response = answer_cleanly(lambda text=text: dashboard.post_text(text))
+        assert response.status_code == 400, (name, response.status_code, response.text[:200])
+        assert response.text == "The dashboard could not read that request.\n"
+        sent += 1
+    assert sent >= 20
+    assert_one_line_each(dashboard_log, sent)
+
+
+def test_an_oversized_body_is_refused_without_a_traceback(
+    dashboard: Dashboard, dashboard_log: ServerLog
+) -> None:
+    body = dashboard.body("sales-trend-chart.figure", {"sales-grain.value": "w" * MAX_BODY_BYTES})
+    response = answer_cleanly(lambda: dashboard.post_body(body))
+    assert response.status_code == 400
+    assert_one_line_each(dashboard_log, 1)
+
+
+def test_the_nesting_check_counts_brackets_outside_strings_only() -> None:
+    assert not nested_deeper_than(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH, MAX_DEPTH)
+    assert nested_deeper_than(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1), MAX_DEPTH)
+    assert nested_deeper_than(b'{"a":' * 40 + b"1" + b"}" * 40, MAX_DEPTH)
+    assert not nested_deeper_than(json.dumps({"value": "[{" * 100}).encode(), MAX_DEPTH)
+    assert not nested_deeper_than(json.dumps({"value": '\\"[[[' * 100}).encode(), MAX_DEPTH)
+    # the worst bodies let through are read in well under the one-second bound: an
+    # unterminated string full of escaped quotes, brackets that never close or never open
+    for worst in (b'"' + b'a\\"' * (MAX_BODY_BYTES // 3), b"[]," * (MAX_BODY_BYTES // 3)):
+        started = time.perf_counter()
+        nested_deeper_than(worst[:MAX_BODY_BYTES], MAX_DEPTH)
+        assert time.perf_counter() - started < 0.5
 
 
 def test_unknown_columns_in_the_store_change_nothing(
@@ -223,3 +310,8 @@ def test_the_marts_are_intact_after_the_hostile_requests(
 ) -> None:
     # runs last in this module: every hostile request above has been answered
     assert mart_counts(built_warehouse) == marts_before
+
+
+def test_no_hostile_request_left_a_traceback_in_the_server_log(module_log: ServerLog) -> None:
+    written = module_log.since_mark()
+    assert "Traceback" not in written, written[:3000]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -137,6 +137,51 @@ def test_sales_over_time_per_grain(
     bars = out["sales-trend-chart"]["figure"]["data"][0]
     assert bars["x"] == [period for period, _ in expected]
     assert close(bars["y"], [amount for _, amount in expected])
+
+
+def last_day(start: date, grain: str) -> date:
+    if grain == "week":
+        return start + timedelta(days=6)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("output", "grain", "values"),
+    [
+        ("sales-trend-chart.figure", "week", {"sales-grain.value": "week"}),
+        ("sales-trend-chart.figure", "month", {"sales-grain.value": "month"}),
+        ("customers-orders-chart.figure", "week", {}),
+        ("marketing-spend-chart.figure", "week", {}),
+        ("overview-target-chart.figure", "month", {}),
+    ],
+)
+def test_periods_cut_by_the_dates_chosen_are_marked(
+    dashboard: Dashboard, output: str, grain: str, values: dict[str, str]
+) -> None:
+    # 10 January 2025 is a Friday and 20 February a Thursday: the first and last weeks (and
+    # both months) hold only some of their days, and their bars would read as drops
+    first, last = date.fromisoformat(START), date.fromisoformat(END)
+    out = dashboard.call(output, {"filters-store.data": VIEW, **values})
+    figure = out[output.split(".")[0]]["figure"]
+    marked = False
+    for bars in (trace for trace in figure["data"] if trace["type"] == "bar"):
+        starts = [date.fromisoformat(x[:10]) for x in bars["x"]]
+        cut = [start < first or last_day(start, grain) > last for start in starts]
+        expected = [figures.PARTIAL_OPACITY if part else 1.0 for part in cut]
+        assert bars["marker"].get("opacity", [1.0] * len(cut)) == expected, bars["name"]
+        marked = marked or any(cut)
+    assert marked
+    assert f"a {grain} only partly" in figure["layout"]["xaxis"]["title"]["text"]
+
+
+def test_category_names_are_written_like_channel_names(dashboard: Dashboard) -> None:
+    out = dashboard.call(
+        "sales-category-chart.figure", {"filters-store.data": VIEW, "sales-grain.value": "week"}
+    )
+    chart = out["sales-category-chart"]["figure"]
+    codes = chart["data"][0]["y"]
+    assert chart["layout"]["yaxis"]["ticktext"] == [code.capitalize() for code in codes]
+    assert all(text[0].isupper() for text in chart["layout"]["yaxis"]["ticktext"])
 
 
 @pytest.mark.parametrize(
@@ -433,94 +478,3 @@ def test_a_stale_source_turns_red_on_the_data_health_page(
     assert cells["ecb.euro_rates"]["children"] == "error"
     assert "status-bad" in cells["ecb.euro_rates"]["className"]
     assert cells["shop.orders"]["className"] == "status status-ok"
-
-
-# -- the shell: a view is a link --------------------------------------------------------------
-
-
-def shell(dashboard: Dashboard, search: str, stored: Any = None) -> dict[str, Any]:
-    return dashboard.call(
-        "filters-store.data", {"shell-url.search": search}, {"filters-store.data": stored}
-    )
-
-
-def test_a_link_sets_the_filters_and_every_navigation_link_keeps_them(
-    dashboard: Dashboard,
-) -> None:
-    out = shell(dashboard, "?start=2025-01-10&end=2025-02-20&country=FR,DE&channel=email")
-    assert out["filters-store"]["data"] == {
-        **store(START, END, ["DE", "FR"], ["email"]),
-        "query": "?start=2025-01-10&end=2025-02-20&country=DE,FR&channel=email",
-    }
-    assert out["filters-country"]["value"] == ["DE", "FR"]
-    assert out["filters-date-range"]["start_date"] == START
-    hrefs = [out[key]["href"] for key in out if key.startswith("shell-nav-")]
-    assert sorted(href.split("?")[0] for href in hrefs) == sorted(
-        ["/", "/sales", "/customers", "/marketing", "/products", "/health"]
-    )
-    assert all(href.endswith(out["filters-store"]["data"]["query"]) for href in hrefs)
-    assert out["shell-banner"]["hidden"] is True
-
-
-def test_a_link_without_filters_shows_the_latest_90_days(
-    dashboard: Dashboard, built_warehouse: Warehouse
-) -> None:
-    out = shell(dashboard, "")
-    latest = built_warehouse.scalar("select max(revenue_date)::text from marts.rpt_revenue_daily")
-    assert out["filters-store"]["data"]["end"] == latest
-    assert out["filters-date-range"]["max_date_allowed"] == latest
-    badge = out["shell-as-of"]["children"]
-    assert badge.startswith("Data as of ")
-    assert badge.endswith(f"UTC · sales to {figures.day(date.fromisoformat(latest))}")
-
-
-def test_a_bad_link_value_is_ignored_and_named(dashboard: Dashboard) -> None:
-    out = shell(dashboard, "?start=2025-01-10&end=2025-02-20&country=<script>")
-    assert out["filters-store"]["data"]["countries"] == []
-    assert out["shell-banner"]["hidden"] is False
-    assert "country filter" in out["shell-banner"]["children"]
-
-
-def test_an_unchanged_view_does_not_refresh_the_pages(dashboard: Dashboard) -> None:
-    first = shell(dashboard, "?start=2025-01-10&end=2025-02-20")
-    again = shell(dashboard, "?start=2025-01-10&end=2025-02-20", first["filters-store"]["data"])
-    # no store update means no page callback runs again
-    assert "filters-store" not in again
-
-
-def test_every_page_links_to_a_prefilled_data_issue(
-    dashboard: Dashboard, built_warehouse: Warehouse
-) -> None:
-    from urllib.parse import parse_qs, urlsplit
-
-    from dashboards.report import DEFAULT_REPOSITORY, MARTS_BY_PAGE
-
-    passed = built_warehouse.scalar(
-        "select tests_passed from marts.rpt_data_health_runs order by started_at desc limit 1"
-    )
-    for page, marts in MARTS_BY_PAGE.items():
-        out = dashboard.call(
-            "shell-report-issue.href",
-            {
-                "shell-url.pathname": page,
-                "shell-url.search": "?start=2025-01-10&end=2025-02-20&country=DE",
-                "shell-as-of.children": "Data as of 24 Nov 2026",
-            },
-        )
-        link = urlsplit(out["shell-report-issue"]["href"])
-        assert f"{link.scheme}://{link.netloc}{link.path}" == f"{DEFAULT_REPOSITORY}/issues/new"
-        fields = parse_qs(link.query)
-        assert fields["title"] == [f"Data issue on {page}"]
-        body = fields["body"][0]
-        assert f"`{page}?start=2025-01-10&end=2025-02-20&country=DE`" in body
-        assert all(f"`{mart}`" in body for mart in marts)
-        assert "data as of: Data as of 24 Nov 2026" in body
-        assert f"latest tests: {passed} passed, 0 failed" in body
-    # a page that does not exist is reported against the overview, not echoed back
-    out = dashboard.call(
-        "shell-report-issue.href",
-        {"shell-url.pathname": "/<script>", "shell-url.search": "", "shell-as-of.children": ""},
-    )
-    assert parse_qs(urlsplit(out["shell-report-issue"]["href"]).query)["title"] == [
-        "Data issue on /"
-    ]

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -24,52 +25,83 @@ from support.warehouse import Warehouse
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+# where the tests' dashboards open "Report a data issue"
+REPOSITORY = "https://github.com/northwind-threads/analytics"
 
 
 @contextlib.contextmanager
-def serve(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """Run a dashboard server until it answers on `port`; stop it afterwards."""
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"dashboard exited: {process.stderr.read()}")
-            try:
-                requests.get(f"{url}/_dash-layout", timeout=5)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("dashboard did not answer within 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def serve(
+    command: list[str], env: dict[str, str], port: int, log: Path | None = None
+) -> Iterator[str]:
+    """Run a dashboard server until it answers on `port`; stop it afterwards.
+
+    The server's output (stdout and stderr: gunicorn's and the app's log) goes to `log`, or
+    to a temporary file: a pipe nobody reads would stall the server once it fills.
+    """
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            output = stack.enter_context(tempfile.TemporaryFile("w+"))
+        else:
+            output = stack.enter_context(log.open("w+"))
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_it_answers(process, url, output)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _wait_until_it_answers(process: subprocess.Popen, url: str, output: IO[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            output.seek(0)
+            raise AssertionError(f"dashboard exited: {output.read()}")
+        try:
+            requests.get(f"{url}/_dash-layout", timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("dashboard did not answer within 60 s")
+        time.sleep(0.2)
 
 
 def dataops_dashboard(
-    warehouse: Warehouse, port: int | None = None, **env: str
+    warehouse: Warehouse, port: int | None = None, *, log: Path | None = None, **env: str
 ) -> contextlib.AbstractContextManager[str]:
     """`dataops dashboard` against a warehouse, on a free port unless `port` says."""
     port = port or free_port()
-    return serve([DATAOPS, "dashboard", "--port", str(port)], warehouse.env(**env), port)
+    return serve([DATAOPS, "dashboard", "--port", str(port)], warehouse.env(**env), port, log)
 
 
-def gunicorn_dashboard(env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+def gunicorn_dashboard(
+    env: dict[str, str], log: Path | None = None
+) -> contextlib.AbstractContextManager[str]:
     """The app under gunicorn directly, for settings the CLI would refuse (a down database)."""
     port = free_port()
     command = [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"]
-    return serve([*command, "dashboards.app:server"], env, port)
+    return serve([*command, "dashboards.app:server"], env, port, log)
+
+
+class ServerLog:
+    """A server's log file, read from a mark: what the requests since then wrote to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+
+    def mark(self) -> None:
+        self.offset = self.path.stat().st_size
+
+    def since_mark(self) -> str:
+        with self.path.open() as log:
+            log.seek(self.offset)
+            return log.read()
 
 
 Outputs = dict[str, dict[str, Any]]
@@ -122,6 +154,15 @@ class Dashboard:
 
     def post_body(self, body: Any) -> requests.Response:
         return self.session.post(f"{self.url}/_dash-update-component", json=body, timeout=30)
+
+    def post_text(self, text: str | bytes) -> requests.Response:
+        """A body as given, for JSON that Python's encoder would refuse to write."""
+        return self.session.post(
+            f"{self.url}/_dash-update-component",
+            data=text,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
 
     def call(
         self, output: str, values: dict[str, Any], state: dict[str, Any] | None = None
