@@ -28,7 +28,10 @@ Every source writes a marker row as well, with the `hard_delete` hint: it is nev
 but creates the table on the first load (so dbt can always test it) and, for files, deletes
 the rejects of a file's earlier version when the file is dropped again, even if the corrected
 file has none. After the load the runner compares the rejected share of the run with the
-source's `max_rejected_share` and turns the run red above it.
+source's `max_rejected_share` and turns the run red above it; a file rejected whole (one
+that cannot be read, or whose records do not add up to the rows loaded plus the rejected)
+turns the run red whatever the share (`whole_files`), since how many records it held is
+often unknown.
 """
 
 from __future__ import annotations
@@ -111,6 +114,21 @@ def marker(table_name: str, origin: str) -> dict[str, Any]:
     row["reject_id"] = "marker:" + row["reject_id"]
     row[MARKER_FLAG] = True
     return row
+
+
+def whole_files(pipeline: Any, load_ids: list[str]) -> list[tuple[str, str]]:
+    """(origin, error) of each file these loads rejected whole: its reject has no record
+    number."""
+    if not load_ids or REJECTED_TABLE not in pipeline.default_schema.tables:
+        return []
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(REJECTED_TABLE)
+        rows = client.execute_sql(
+            f"select origin, error from {table}"  # noqa: S608
+            " where record_number is null and _dlt_load_id = any(%s) order by origin",
+            list(load_ids),
+        )
+    return [(origin, error) for origin, error in rows or []]
 
 
 def route(rows: list[dict[str, Any]]) -> Any:

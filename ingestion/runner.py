@@ -10,8 +10,9 @@ and loads new data. It fails with one line when:
 - a column changes type (the data-type contract is frozen): the line names table, column,
   old and new type, and the run's package is aborted so the next run starts from the last
   completed load again;
-- more than `sources.<name>.max_rejected_share` of the run's records were rejected: the good
-  rows and the rejects are loaded first, then the run turns red.
+- more than `sources.<name>.max_rejected_share` of the run's records were rejected, or a
+  file was rejected whole: the good rows and the rejects are loaded first, then the run
+  turns red.
 """
 
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from dataops.core.errors import DataOpsError, first_line
 from dataops.core.paths import state_dir
 from dataops.core.warehouse import WarehouseSettings
 from ingestion import dlt_seams
-from ingestion.quarantine import REJECTED_TABLE
+from ingestion.quarantine import REJECTED_TABLE, whole_files
 
 DEFAULT_MAX_REJECTED_SHARE = 0.01
 
@@ -102,6 +103,8 @@ def run_source(source: Source, settings: WarehouseSettings, **overrides: Any) ->
     if rejected:
         loaded[REJECTED_TABLE] = rejected
     _check_rejected_share(source, pipeline, loaded, rejected, limit, info.loads_ids)
+    if rejected:
+        _check_whole_files(source, pipeline, info.loads_ids)
     return loaded
 
 
@@ -156,6 +159,19 @@ def _check_rejected_share(
         raise TooManyRejects(
             f"{source.name}: {rejected:,} of {good + rejected:,} records rejected ({share:.1%}),"
             f" above sources.{source.name}.max_rejected_share {limit:.1%}; the good rows are"
+            f" loaded, the rejects are in {source.dataset}.{REJECTED_TABLE}"
+            f" (load {', '.join(load_ids)})"
+        )
+
+
+def _check_whole_files(source: Source, pipeline: dlt.Pipeline, load_ids: list[str]) -> None:
+    """Any file rejected whole turns the run red, whatever the share: its records are not
+    counted (often they cannot be), so the share alone could hide a file that never loaded."""
+    files = whole_files(pipeline, load_ids)
+    if files:
+        named = "; ".join(f"{origin} ({error})" for origin, error in files)
+        raise TooManyRejects(
+            f"{source.name}: {len(files)} file(s) rejected whole: {named}; the other rows are"
             f" loaded, the rejects are in {source.dataset}.{REJECTED_TABLE}"
             f" (load {', '.join(load_ids)})"
         )

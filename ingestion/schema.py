@@ -58,6 +58,8 @@ def _number(value: object) -> float:
 def _text(value: object) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, bool):  # as JSON and Arrow write it
+        return "true" if value else "false"
     if isinstance(value, bool | int | float):
         return str(value)
     raise ValueError
@@ -75,6 +77,8 @@ def _boolean(value: object) -> bool:
 
 def _date(value: object) -> date:
     if isinstance(value, datetime):
+        if value.timetz().replace(tzinfo=None) != datetime.min.time():
+            raise ValueError  # a time of day: a date would drop it
         return value.date()
     if isinstance(value, date):
         return value
@@ -133,7 +137,10 @@ class Kind:
     is the Arrow type JSON carries it in (text for dates and timestamps, which Arrow then
     parses), and `inferred` tells which Arrow types Arrow's JSON reader infers for values
     already of the kind; `holds` tells which Arrow types a file column declared as the kind may
-    have (an `int32` column is an integer too).
+    have (an `int32` column is an integer too). `reads` tells which Arrow types a file may
+    carry the kind in: values that are cast to it keeping their meaning (text that parses, an
+    integer as a number). Any other type is rejected value by value, never guessed: an int64
+    column declared a timestamp could be seconds, milliseconds or days since 1970.
     """
 
     name: str
@@ -145,6 +152,7 @@ class Kind:
     wire: pa.DataType | None = None
     inferred: Callable[[pa.DataType], bool] = _never
     holds: Callable[[pa.DataType], bool] = _never
+    reads: Callable[[pa.DataType], bool] = _never
 
     @property
     def is_column(self) -> bool:
@@ -165,6 +173,15 @@ def _is_text_type(data_type: pa.DataType) -> bool:
     return pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
 
 
+def _reads(*tests: Callable[[pa.DataType], bool]) -> Callable[[pa.DataType], bool]:
+    """A type test for `Kind.reads`: text (parsed), a column of no values, or these types."""
+    return lambda t: _is_text_type(t) or pa.types.is_null(t) or any(test(t) for test in tests)
+
+
+def _is_numeric_type(data_type: pa.DataType) -> bool:
+    return pa.types.is_integer(data_type) or _is_number_type(data_type)
+
+
 _KINDS = (
     Kind(
         name="integer",
@@ -176,6 +193,7 @@ _KINDS = (
         wire=pa.int64(),
         inferred=pa.types.is_int64,
         holds=pa.types.is_integer,
+        reads=_reads(_is_numeric_type),  # a fraction fails the safe cast
     ),
     Kind(
         name="number",
@@ -188,6 +206,7 @@ _KINDS = (
         # JSON numbers without a fraction read as integers
         inferred=lambda t: pa.types.is_int64(t) or pa.types.is_float64(t),
         holds=_is_number_type,
+        reads=_reads(_is_numeric_type),
     ),
     Kind(
         name="text",
@@ -199,6 +218,7 @@ _KINDS = (
         wire=pa.string(),
         inferred=pa.types.is_string,
         holds=_is_text_type,
+        reads=_reads(_is_numeric_type, pa.types.is_boolean),
     ),
     Kind(
         name="boolean",
@@ -210,6 +230,7 @@ _KINDS = (
         wire=pa.bool_(),
         inferred=pa.types.is_boolean,
         holds=pa.types.is_boolean,
+        reads=_reads(pa.types.is_boolean, pa.types.is_integer),  # 0 and 1 only
     ),
     Kind(
         name="date",
@@ -221,6 +242,7 @@ _KINDS = (
         wire=pa.string(),
         inferred=pa.types.is_string,
         holds=pa.types.is_date,
+        reads=_reads(pa.types.is_date, pa.types.is_timestamp),  # midnight only
     ),
     Kind(
         name="timestamp",
@@ -232,6 +254,7 @@ _KINDS = (
         wire=pa.string(),
         inferred=pa.types.is_string,
         holds=pa.types.is_timestamp,
+        reads=_reads(pa.types.is_timestamp),
     ),
     # a list of records: checked element by element against the field's own model, loaded
     # as a child table rather than a column

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.landing.files import ARROW_ERRORS, Batch, FileRejected, FileTable, decode, reject
-from ingestion.schema import describe
+from ingestion.schema import describe, kind_of
 
 _NAIVE_TIMESTAMP = r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$"
 
@@ -43,7 +43,18 @@ def _checked(
 
 
 def _to_type(array: pa.Array, target: pa.DataType) -> pa.Array:
-    """Cast one column to its declared type; timestamps without a zone count as UTC."""
+    """Cast one column to its declared type; timestamps without a zone count as UTC, a
+    timestamp becomes a date only at midnight (a time of day would be lost), an integer true
+    or false only as 1 or 0."""
+    if pa.types.is_date(target) and pa.types.is_timestamp(array.type):
+        day = pc.cast(array, target)
+        if pc.all(pc.equal(pc.cast(day, array.type), array)).as_py() is False:
+            raise pa.ArrowInvalid("a time of day")
+        return day
+    if pa.types.is_boolean(target) and pa.types.is_integer(array.type):
+        if pc.all(pc.is_in(array, value_set=pa.array([0, 1], array.type))).as_py() is False:
+            raise pa.ArrowInvalid("only 0 and 1 are true or false")
+        return pc.cast(array, target)
     if pa.types.is_timestamp(target) and pa.types.is_string(array.type):
         zoned = pa.timestamp(target.unit, tz="UTC")
         try:
@@ -117,12 +128,31 @@ def _bad_text(rows: _Rows) -> None:
             rows.columns[name] = _to_text(column)
 
 
+def _unreadable(rows: _Rows, name: str, target: pa.DataType) -> dict[int, str]:
+    """A column of a type its declared kind is not read from (`Kind.reads`): every value is a
+    reject, since a cast would guess (int64 as a timestamp: seconds? microseconds?)."""
+    column = rows.columns[name]
+    rows.columns[name] = pa.nulls(len(column), target)  # the rows with values all go
+    found = column.type
+    return {
+        position: f"{name}: {column[position].as_py()!r} is not {describe(target)}"
+        f" (the file's column is {found})"[:500]
+        for position in pc.indices_nonzero(pc.is_valid(column)).to_pylist()
+    }
+
+
 def _bad_values(rows: _Rows, table: FileTable) -> None:
     """Rows with a value that does not fit its declared type out, the rest cast."""
     bad: dict[int, str] = {}
     for name, target in table.columns.items():
         column = rows.columns.get(name)
+        if column is not None and pa.types.is_dictionary(column.type):
+            column = rows.columns[name] = column.dictionary_decode()
         if column is None or column.type.equals(target):
+            continue
+        if not kind_of(target).reads(column.type):
+            for position, error in _unreadable(rows, name, target).items():
+                bad.setdefault(position, error)
             continue
         converted, positions = _checked(column, lambda a, t=target: _to_type(a, t))
         for position in positions:

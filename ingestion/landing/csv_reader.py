@@ -1,8 +1,14 @@
 """CSV files: a header line and one record per line, read in blocks of whole lines.
 
 A clean block is parsed by Arrow straight into its declared types, on every core. A block
-with a bad line (a wrong number of fields, bad UTF-8, a value not of its column's type) takes
-the careful path: read as bytes, then cast column by column, which finds each bad line.
+with a bad line (a wrong number of fields, bad UTF-8, a value not of its column's type, a
+quote that is never closed) takes the careful path: read as bytes, then cast column by
+column, which finds each bad line.
+
+A field that opens a quote and never closes it would make Arrow read every following line of
+the block into that field; the careful path counts the rows Arrow made against the lines, and
+when they differ it finds the lines with an unclosed quote, rejects each, and reads the block
+again without them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from ingestion.landing.conform import conform
-from ingestion.landing.files import ARROW_ERRORS, Batch, FileTable, decode, reject
+from ingestion.landing.files import ARROW_ERRORS, BOM, Batch, FileTable, decode, reject
 
 CSV_BLOCK_BYTES = 16 << 20
 # Arrow parses a clean block in pieces this size, one per core
@@ -45,7 +51,7 @@ def _csv_blocks(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
 
 def read_csv(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch]:
     """CSV with a header line and one record per line; fields read as bytes, then cast."""
-    header = handle.readline().removeprefix(b"\xef\xbb\xbf")
+    header = handle.readline().removeprefix(BOM)
     if not header.strip():
         return
     header = header if header.endswith(b"\n") else header + b"\n"
@@ -82,14 +88,16 @@ def _csv_block(
 ) -> Batch:
     typed = _typed_block(header, names, block, table)
     # one record a line, none blank: row i is the block's line i
-    if typed is not None and typed.num_rows == block.count(b"\n"):
-        return conform(
+    lines = block.count(b"\n")
+    if typed is not None and typed.num_rows == lines:
+        batch = conform(
             typed,
             table,
             origin,
             lambda found: [first_line + position for position in found],
             lambda found: _line_texts(block, found),
         )
+        return Batch(batch.table, batch.rejects, seen=lines)
     return _careful_block(header, names, first_line, block, table, origin)
 
 
@@ -114,6 +122,19 @@ class _BlockLines:
         ]
 
     @cached_property
+    def seen(self) -> int:
+        """The lines that are records: every line but the empty ones, which Arrow skips."""
+        return sum(1 for _, text in self.physical if text)
+
+    def unclosed(self) -> list[tuple[int, bytes]]:
+        """The lines with a quoted field that never ends on its line."""
+        return [(n, text) for n, text in self.physical if b'"' in text and _open_quote(text)]
+
+    def without(self, numbers: set[int]) -> bytes:
+        """The block with these lines emptied (still there, so every line keeps its number)."""
+        return b"".join(b"\n" if n in numbers else text + b"\n" for n, text in self.physical)
+
+    @cached_property
     def records(self) -> list[tuple[int, bytes]]:
         """The lines Arrow parsed into rows, in row order (call after `skipped` is known)."""
         return [(n, text) for n, text in self.physical if text.strip() and n not in self.skipped]
@@ -123,6 +144,31 @@ class _BlockLines:
 
     def raw_texts(self, positions: list[int]) -> list[str]:
         return [decode(self.records[position][1]) for position in positions]
+
+
+def _open_quote(line: bytes) -> bool:
+    """Whether a line ends inside a quoted field. As Arrow reads CSV, a quote opens a quoted
+    field only at the start of a field, and two quotes inside one stand for one quote."""
+    quoted = False
+    at_start = True
+    position = 0
+    while position < len(line):
+        char = line[position : position + 1]
+        if quoted:
+            if char == b'"':
+                if line[position + 1 : position + 2] == b'"':
+                    position += 1
+                else:
+                    quoted = False
+        elif char == b",":
+            at_start = True
+            position += 1
+            continue
+        elif char == b'"' and at_start:
+            quoted = True
+        at_start = False
+        position += 1
+    return quoted
 
 
 def _invalid_rows(
@@ -141,10 +187,8 @@ def _invalid_rows(
     return rejects
 
 
-def _careful_block(
-    header: bytes, names: list[str], first_line: int, block: bytes, table: FileTable, origin: str
-) -> Batch:
-    """The block read as bytes, then cast column by column, each bad line rejected alone."""
+def _as_bytes(header: bytes, names: list[str], block: bytes) -> tuple[pa.Table, list[Any]]:
+    """The block's rows with every field as bytes, and the rows Arrow skipped as invalid."""
     invalid: list[Any] = []
     data = pa_csv.read_csv(
         io.BytesIO(header + block),
@@ -159,7 +203,28 @@ def _careful_block(
             quoted_strings_can_be_null=False,
         ),
     )
+    return data, invalid
+
+
+def _careful_block(
+    header: bytes, names: list[str], first_line: int, block: bytes, table: FileTable, origin: str
+) -> Batch:
+    """The block read as bytes, then cast column by column, each bad line rejected alone."""
+    data, invalid = _as_bytes(header, names, block)
     lines = _BlockLines(block, first_line)
-    rejects = _invalid_rows(invalid, lines, table, origin) if invalid else []
+    seen = lines.seen
+    rejects: list[dict[str, Any]] = []
+    if data.num_rows + len(invalid) != seen:
+        # a quote left open swallowed the lines after it: reject those lines, read the rest
+        unclosed = lines.unclosed()
+        for number, text in unclosed:
+            rejects.append(reject(table, origin, number, decode(text), "unclosed quote"))
+        if unclosed:
+            lines = _BlockLines(lines.without({n for n, _ in unclosed}), first_line)
+            data, invalid = _as_bytes(header, names, lines.block)
+    if invalid:
+        rejects.extend(_invalid_rows(invalid, lines, table, origin))
     batch = conform(data, table, origin, lines.numbers, lines.raw_texts)
-    return Batch(batch.table, rejects + batch.rejects)
+    rejects.extend(batch.rejects)
+    rejects.sort(key=lambda row: row["record_number"])
+    return Batch(batch.table, rejects, seen=seen)

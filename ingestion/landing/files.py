@@ -13,6 +13,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from ingestion.quarantine import Field, Model, rejected
 from ingestion.schema import kind_of
 
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which every text format may start with
 ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 # what a broken file raises from the format libraries: the file becomes one reject
 UNREADABLE = (pa.ArrowException, OSError, ValueError, zipfile.BadZipFile, InvalidFileException)
@@ -42,10 +43,18 @@ class FileTable:
 
 @dataclass
 class Batch:
-    """Conforming records as Arrow (None when there are none), and the rejected ones."""
+    """Conforming records as Arrow (None when there are none), the rejected ones, and how
+    many records of the file the batch accounts for (`seen`), counted from the file itself
+    (lines, sheet rows, Parquet metadata) rather than from what the parser made of them, so
+    `read_file` can check that every record seen was loaded or rejected."""
 
     table: pa.Table | None
     rejects: list[dict[str, Any]]
+    seen: int = 0
+
+    @property
+    def loaded(self) -> int:
+        return 0 if self.table is None else self.table.num_rows
 
 
 class FileRejected(Exception):

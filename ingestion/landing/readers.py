@@ -28,6 +28,7 @@ from ingestion.landing.conform import conform
 from ingestion.landing.csv_reader import read_csv
 from ingestion.landing.files import (
     ARROW_ERRORS,
+    BOM,
     UNREADABLE,
     Batch,
     FileRejected,
@@ -47,8 +48,10 @@ Record = tuple[int, str, dict[str, Any]]
 
 
 def read_parquet(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch]:
-    """Parquet, one record batch at a time; record numbers count rows from 1."""
+    """Parquet, one record batch at a time; record numbers count rows from 1. The rows seen
+    are the file's own count (its metadata), not the batches'."""
     parquet = pq.ParquetFile(handle)
+    yield Batch(None, [], seen=parquet.metadata.num_rows)
     offset = 0
     for record_batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
         data = pa.Table.from_batches([record_batch])
@@ -116,12 +119,17 @@ def _jsonl_record(
 
 
 def read_jsonl(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch]:
-    """JSON Lines: one object per line; blank lines are skipped."""
+    """JSON Lines: one object per line; blank lines are skipped, a UTF-8 byte order mark at
+    the start of the file too."""
     chunk: list[Record] = []
     rejects: list[dict[str, Any]] = []
+    seen = 0
     for number, line in enumerate(handle, start=1):
+        if number == 1:
+            line = line.removeprefix(BOM)
         if not line.strip():
             continue
+        seen += 1
         parsed = _jsonl_record(number, line, table, origin)
         if isinstance(parsed, dict):
             rejects.append(parsed)
@@ -129,11 +137,11 @@ def read_jsonl(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Bat
         chunk.append(parsed)
         if len(chunk) >= RECORD_CHUNK:
             batch = _record_batch(chunk, table, origin)
-            yield Batch(batch.table, rejects + batch.rejects)
-            chunk, rejects = [], []
+            yield Batch(batch.table, rejects + batch.rejects, seen=seen)
+            chunk, rejects, seen = [], [], 0
     if chunk or rejects:
         batch = _record_batch(chunk, table, origin)
-        yield Batch(batch.table, rejects + batch.rejects)
+        yield Batch(batch.table, rejects + batch.rejects, seen=seen)
 
 
 def _sheet_records(rows: Iterator[tuple[Any, ...]]) -> Iterator[Record]:
@@ -153,6 +161,10 @@ def _sheet_records(rows: Iterator[tuple[Any, ...]]) -> Iterator[Record]:
         yield number, json.dumps(list(values), default=str), record
 
 
+def _counted(batch: Batch, seen: int) -> Batch:
+    return Batch(batch.table, batch.rejects, seen=seen)
+
+
 def read_xlsx(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch]:
     """Excel: the first sheet, a header row, then one record per row (row numbers as shown)."""
     workbook = load_workbook(io.BytesIO(handle.read()), read_only=True, data_only=True)
@@ -161,10 +173,10 @@ def read_xlsx(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batc
         for record in _sheet_records(workbook.worksheets[0].iter_rows(values_only=True)):
             chunk.append(record)
             if len(chunk) >= RECORD_CHUNK:
-                yield _record_batch(chunk, table, origin)
+                yield _counted(_record_batch(chunk, table, origin), len(chunk))
                 chunk = []
         if chunk:
-            yield _record_batch(chunk, table, origin)
+            yield _counted(_record_batch(chunk, table, origin), len(chunk))
     finally:
         workbook.close()
 
@@ -179,18 +191,31 @@ READERS: dict[str, Callable[[IO[bytes], FileTable, str], Iterator[Batch]]] = {
 
 
 def read_file(handle: IO[bytes], table: FileTable, origin: str) -> Iterator[Batch]:
-    """Every batch of one file; a file that cannot be read at all is one reject."""
+    """Every batch of one file; a file that cannot be read at all is one reject.
+
+    The records the reader saw must each be loaded or rejected: a file whose counts do not
+    add up is rejected whole too, with the counts, so no record can go missing unnoticed.
+    """
     reader = READERS.get(PurePosixPath(origin).suffix.lower())
     if reader is None:
         supported = ", ".join(sorted(READERS))
         yield Batch(None, [reject(table, origin, None, None, f"not a {supported} file")])
         return
-    read = 0
+    seen = loaded = rejected = 0
     try:
         for batch in reader(handle, table, origin):
-            read += 1
+            seen += batch.seen
+            loaded += batch.loaded
+            rejected += len(batch.rejects)
             yield batch
     except (FileRejected, *UNREADABLE) as exc:
-        where = " after the records already loaded" if read else ""
+        where = " after the records already loaded" if loaded else ""
         message = f"unreadable{where}: {first_line(exc)}"
+        yield Batch(None, [reject(table, origin, None, None, message)])
+        return
+    if seen != loaded + rejected:
+        message = (
+            f"records do not add up: {seen} read, {loaded} loaded, {rejected} rejected;"
+            " the file is rejected whole"
+        )
         yield Batch(None, [reject(table, origin, None, None, message)])

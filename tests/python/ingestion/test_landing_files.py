@@ -158,7 +158,13 @@ def assert_good_rows_loaded(w: Warehouse) -> None:
 def test_every_bad_record_is_quarantined_the_good_ones_load_and_dbt_warns(
     fresh_warehouse: Warehouse, landing: Path
 ) -> None:
-    ingest(fresh_warehouse, landing, share="0.9")
+    # a file rejected whole turns the run red whatever the share; the rest still loads
+    result = ingest(fresh_warehouse, landing, share="0.9", check=False)
+    assert result.returncode == 1
+    assert last_line(result.stderr).startswith(
+        "error: landing: 2 file(s) rejected whole: web_sessions/broken.parquet (unreadable: "
+    )
+    assert "; web_sessions/readme.txt (not a .csv, " in last_line(result.stderr)
 
     found = rejects(fresh_warehouse)
     assert set(found) == EXPECTED_REJECTS
@@ -365,3 +371,51 @@ def test_parquet_load_files_are_copied_as_a_stream_and_a_changed_dlt_is_named(
     monkeypatch.setattr(dlt_postgres, "PostgresParquetCopyJob", original)
     stream_parquet_copies()
     assert dlt_postgres.PostgresParquetCopyJob is StreamedParquetCopyJob
+
+
+def test_an_unclosed_quote_rejects_its_line_and_the_lines_after_it_load(
+    fresh_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The tester's case: a 300-line file with `"c4_unclosed` on one line loaded 150 rows."""
+    lines = [f"2025-01-01,email,c{n},1.00,10,1\n" for n in range(1, 301)]
+    lines[3] = '2025-01-01,email,"c4_unclosed,1.00,10,1\n'
+    drop(tmp_path / "landing", "marketing_spend/spend.csv", SPEND_HEADER + "".join(lines))
+
+    ingest(fresh_warehouse, tmp_path / "landing", share="0.01")
+
+    assert rejects(fresh_warehouse) == {("marketing_spend/spend.csv", 5): "unclosed quote"}
+    assert len(raw_keys(fresh_warehouse, "raw_landing.marketing_spend", "campaign")) == 299
+    assert fresh_warehouse.rows(
+        "select row_count, rejected_count from raw_landing._loaded_files"
+    ) == [(299, 1)]
+
+
+def _sessions_without_key(rows: int) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"channel": ["email"] * rows}), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("relative", "content", "error"),
+    [
+        ("web_sessions/no_key.parquet", _sessions_without_key(300), "unreadable: no column"),
+        ("sales_targets/empty.xlsx", b"", "unreadable: "),
+    ],
+)
+def test_a_file_that_cannot_be_read_turns_the_run_red_under_any_share(
+    fresh_warehouse: Warehouse, tmp_path: Path, relative: str, content: bytes, error: str
+) -> None:
+    folder = tmp_path / "landing"
+    good = "".join(f"2025-01-01,email,c{n},1.00,10,1\n" for n in range(1, 1001))
+    drop(folder, "marketing_spend/spend.csv", SPEND_HEADER + good)
+    drop(folder, relative, content)
+
+    result = ingest(fresh_warehouse, folder, share="0.01", check=False)
+
+    assert result.returncode == 1
+    assert last_line(result.stderr).startswith(
+        f"error: landing: 1 file(s) rejected whole: {relative} ({error}"
+    )
+    assert set(rejects(fresh_warehouse)) == {(relative, None)}
+    assert len(raw_keys(fresh_warehouse, "raw_landing.marketing_spend", "campaign")) == 1000
