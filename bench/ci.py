@@ -32,13 +32,13 @@ CHANGED_MODEL = "models/staging/shop/stg_shop__customers.sql"
 _IN_DIRECTORY = 'cd "$0" && exec "$@"'
 
 
-def _env(project: Path, conn: WarehouseSettings, state: Path) -> dict[str, str]:
+def _env(project: Path, settings: WarehouseSettings, state: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PG", "DATABASE_URL", "DBT_", "GITHUB_", "DATAOPS_"))
     }
-    env.update(DATABASE_URL=conn.url(), DATAOPS_STATE_DIR=str(state), PYTHONPATH=str(project))
+    env.update(DATABASE_URL=settings.url(), DATAOPS_STATE_DIR=str(state), PYTHONPATH=str(project))
     return env
 
 
@@ -56,7 +56,7 @@ def _copied(state: Path, pr: str) -> list[dict]:
 
 def run(
     workdir: Path,
-    conn: WarehouseSettings,
+    settings: WarehouseSettings,
     full: Measurement | None = None,
     full_models: int | None = None,
 ) -> dict:
@@ -69,14 +69,14 @@ def run(
     workdir.mkdir(parents=True)
     project = copy_repository(workdir / "project", link_venv=False, message="bench")
     state = workdir / "state"
-    env = _env(project, conn, state)
+    env = _env(project, settings, state)
     try:
         # production's manifest: a parse of main, as slim CI's fallback would make it
         _dataops(project, env, "ci", "state", "--pr", "bench_prod", "--base", "main")
         prod_state = state / "ci" / "pr_bench_prod" / "prod-state"
         anchor_is_build = full is not None
         if full is None:
-            settle(conn)
+            settle(settings)
             full = _dataops(project, env, "ci", "build", "--pr", "bench_full")
             full_models = models_built(state / "ci" / "pr_bench_full" / "target")
 
@@ -84,7 +84,7 @@ def run(
         model.write_text("-- reviewed: one row per customer\n" + model.read_text())
         git(project, "commit", "--quiet", "-am", "change", identity="bench")
         _dataops(project, env, "ci", "state", "--pr", "bench_slim", "--prod-state", str(prod_state))
-        settle(conn)
+        settle(settings)
         slim = _dataops(project, env, "ci", "build", "--pr", "bench_slim")
 
         lint = measure(

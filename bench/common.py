@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg2
 from support.warehouse import throwaway_database, throwaway_server
 
+from dataops.core import console
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings
 
@@ -42,23 +43,27 @@ class Measurement:
 
 @dataclass
 class BenchWarehouse:
-    conn: WarehouseSettings
+    settings: WarehouseSettings
     state_dir: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        return self.conn.dataops_env(self.state_dir, **extra)
+        return self.settings.dataops_env(self.state_dir, **extra)
 
     def measure(self, *command: str, **env: str) -> Measurement:
         """Run a command against this warehouse, once the server is quiet (`settle`); its
         wall time and peak memory."""
-        settle(self.conn)
+        settle(self.settings)
         return measure(list(command), self.env(**env))
 
     def dataops(self, *args: str, **env: str) -> Measurement:
         return self.measure(str(BIN / "dataops"), *args, **env)
 
 
-def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
+def measured(
+    command: Sequence[str], env: dict[str, str] | None = None, *, reports: Sequence[str] = ()
+) -> dict:
+    """Run `command` under `_MEASURE`: its wall time and peak memory, with what it printed on
+    lines starting with one of `reports` (e.g. "BENCH_LOAD ", a JSON object each)."""
     result = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=REPO_ROOT,
@@ -66,11 +71,19 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
         capture_output=True,
         text=True,
     )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("BENCH_MEASURE ")]
-    if result.returncode != 0 or not lines:
+    found: dict = {}
+    for line in result.stdout.splitlines():
+        for prefix in ("BENCH_MEASURE ", *reports):
+            if line.startswith(prefix):
+                found.update(json.loads(line.removeprefix(prefix)))
+    if result.returncode != 0 or "peak_mib" not in found:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command[:3])} failed (exit {result.returncode}):\n{tail}")
-    data = json.loads(lines[-1].removeprefix("BENCH_MEASURE "))
+        raise RuntimeError(f"{' '.join(command[:4])} failed (exit {result.returncode}):\n{tail}")
+    return found
+
+
+def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measurement:
+    data = measured(command, env)
     return Measurement(seconds=data["seconds"], peak_mib=data["peak_mib"])
 
 
@@ -78,8 +91,11 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> Measur
 def bench_warehouse(workdir: Path) -> Iterator[BenchWarehouse]:
     """A fresh database: on DATABASE_URL's server if set, else on a throwaway embedded server."""
     workdir.mkdir(parents=True, exist_ok=True)
-    with throwaway_server(workdir / "pg") as server, throwaway_database(server, "bench") as conn:
-        yield BenchWarehouse(conn, workdir / "state")
+    with (
+        throwaway_server(workdir / "pg") as server,
+        throwaway_database(server, "bench") as settings,
+    ):
+        yield BenchWarehouse(settings, workdir / "state")
 
 
 def psql_binary() -> str:
@@ -92,43 +108,38 @@ def psql_binary() -> str:
 
 
 def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    console.say(message, source="bench")
 
 
-def settle(conn: WarehouseSettings, limit_s: float = 300.0) -> None:
+def settle(settings: WarehouseSettings, limit_s: float = 300.0) -> None:
     """Wait until no autovacuum worker runs on the server (at most `limit_s`), then write the
     dirty pages out (`CHECKPOINT`, then the OS's `sync`). A large build leaves PostgreSQL
     analysing and vacuuming its new tables, and gigabytes of dirty pages its next checkpoint
     and the kernel write out over the following minutes; on two cores and one disk a step
     timed meanwhile shares them with that work, so a figure would depend on what ran before
     it. Without the right to `CHECKPOINT` (a server given by DATABASE_URL) only `sync` runs."""
-    connection = conn.connect()
-    connection.autocommit = True
     started, told = time.monotonic(), False
-    try:
-        with connection.cursor() as cursor:
-            while time.monotonic() - started < limit_s:
-                cursor.execute(
-                    "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
-                )
-                if cursor.fetchone()[0] == 0:
-                    break
-                if not told and time.monotonic() - started > 5:
-                    say("waiting for autovacuum to finish before timing ...")
-                    told = True
-                time.sleep(1)
-            # a role without the right to checkpoint still gets the OS's sync below
-            with contextlib.suppress(psycopg2.Error):
-                cursor.execute("checkpoint")
-    finally:
-        connection.close()
+    with settings.session(autocommit=True) as connection, connection.cursor() as cursor:
+        while time.monotonic() - started < limit_s:
+            cursor.execute(
+                "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            if not told and time.monotonic() - started > 5:
+                say("waiting for autovacuum to finish before timing ...")
+                told = True
+            time.sleep(1)
+        # a role without the right to checkpoint still gets the OS's sync below
+        with contextlib.suppress(psycopg2.Error):
+            cursor.execute("checkpoint")
     os.sync()
 
 
-def psql_file(conn: WarehouseSettings, script: Path) -> Measurement:
+def psql_file(settings: WarehouseSettings, script: Path) -> Measurement:
     """Run a SQL script through psql, stopping at the first error."""
-    settle(conn)
-    env = {**os.environ, **conn.libpq_env()}
+    settle(settings)
+    env = {**os.environ, **settings.libpq_env()}
     return measure([psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script)], env)
 
 

@@ -32,7 +32,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from support import browser
 
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings, free_port, resolve
@@ -155,30 +155,13 @@ def measure_callbacks(url: str, requests_per_callback: int = REQUESTS) -> dict[s
 
 def first_page_load(url: str, runs: int = 3) -> dict[str, float] | None:
     """Median seconds, cold browser, to the load event and to the first KPI on screen."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    chromedriver = shutil.which("chromedriver")
-    if not (chromium and chromedriver):
+    if not browser.installed():
         return None
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
     loads, figures = [], []
     for _ in range(runs):
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--window-size=1280,800",
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(options=options, service=Service(chromedriver))
+        driver = browser.chromium(1280, 800)
         try:
             driver.get(url + "/")
             WebDriverWait(driver, 60, poll_frequency=0.02).until(
@@ -200,11 +183,11 @@ def first_page_load(url: str, runs: int = 3) -> dict[str, float] | None:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, conn: WarehouseSettings) -> Iterator[tuple[str, int]]:
+def serve(workdir: Path, settings: WarehouseSettings) -> Iterator[tuple[str, int]]:
     """`dataops dashboard` against the warehouse; its URL and process id."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DASHBOARD_"))}
-    env.update(DATABASE_URL=conn.url(), DATAOPS_STATE_DIR=str(workdir / "state"))
+    env.update(DATABASE_URL=settings.url(), DATAOPS_STATE_DIR=str(workdir / "state"))
     workdir.mkdir(parents=True, exist_ok=True)
     dataops = str(Path(sys.executable).with_name("dataops"))
     url = f"http://127.0.0.1:{port}"
@@ -260,9 +243,9 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def run(workdir: Path, conn: WarehouseSettings, requests_per_callback: int = REQUESTS) -> dict:
+def run(workdir: Path, settings: WarehouseSettings, requests_per_callback: int = REQUESTS) -> dict:
     """B6 and B6 first load for a built warehouse, as rows of the benchmark table."""
-    with serve(workdir, conn) as (url, pid):
+    with serve(workdir, settings) as (url, pid):
         measured = measure_callbacks(url, requests_per_callback)
         load = first_page_load(url)
         memory = peak_mib(pid)

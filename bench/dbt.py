@@ -78,7 +78,7 @@ def b3_build_against_plain_sql(w: BenchWarehouse, workdir: Path) -> dict:
     build = w.dataops("transform", "--", "--full-refresh")
     script = workdir / "plain_sql.sql"
     script.write_text(plain_sql_script(*_artifacts(w)))
-    plain = psql_file(w.conn, script)
+    plain = psql_file(w.settings, script)
     return figure(build, plain, TARGETS["B3"])
 
 

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from bench.common import measured
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings, free_port
 from demo.api import DEFAULT_TOKEN as DEMO_TOKEN
@@ -41,15 +42,6 @@ LINES_PER_ORDER = 2
 CHANNELS = ("organic_search", "paid_search", "social_ads", "email", "affiliate", "direct")
 DEVICES = ("mobile", "desktop", "tablet")
 
-_MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-code = subprocess.call(sys.argv[1:])
-elapsed = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print("BENCH_MEASURE " + json.dumps({"code": code, "seconds": elapsed, "peak_mib": peak}))
-sys.exit(code)
-"""
 
 SESSIONS_DDL = """
 create table {table} (
@@ -162,22 +154,7 @@ def write_shop(orders: int, state_dir: Path) -> tuple[Path, Path]:
 
 def _measured(command: list[str], env: dict[str, str]) -> dict:
     """Run `command`; its wall time, peak RSS, and the `BENCH_LOAD` line it printed."""
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    found: dict = {}
-    for line in result.stdout.splitlines():
-        for prefix in ("BENCH_MEASURE ", "BENCH_LOAD "):
-            if line.startswith(prefix):
-                found.update(json.loads(line.removeprefix(prefix)))
-    if result.returncode != 0 or "peak_mib" not in found:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command[:4])} failed (exit {result.returncode}):\n{tail}")
-    return found
+    return measured(command, env, reports=("BENCH_LOAD ",))
 
 
 def _env(settings: WarehouseSettings, workdir: Path) -> dict[str, str]:
@@ -402,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(
             args.scale,
             args.workdir,
-            w.conn,
+            w.settings,
             files_only=args.files_only,
             api_only=args.api_only,
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from bench.common import Measurement, bench_warehouse, models_built, now, say
+from bench.common import BenchWarehouse, Measurement, bench_warehouse, models_built, now, say
 from bench.dbt import b3_build_against_plain_sql, b4_incremental_against_full_refresh
 from dataops.core.paths import REPO_ROOT, dbt_target_dir
 from dataops.core.warehouse import free_port
@@ -103,57 +103,19 @@ def run_suite(
     figures: dict[str, dict] = {}
     stages: dict[str, dict] = {}
 
-    def record(stage: str, measured: Measurement) -> None:
-        stages[stage] = {
-            "seconds": round(measured.seconds, 3),
-            "peak_mib": round(measured.peak_mib, 1),
-        }
-
     def wanted(*ids: str) -> bool:
         return not only or bool(only & set(ids))
 
     if wanted("B1", "B2") and (ingest_bench := optional("bench.ingest")):
         say("B1/B2: file and API loads against psql \\copy ...")
         with bench_warehouse(workdir / "ingest") as w:
-            figures.update(ingest_bench(scale, workdir / "ingest", w.conn))
+            figures.update(ingest_bench(scale, workdir / "ingest", w.settings))
 
     if wanted("B3", "B4", "B5", "B6"):
         with bench_warehouse(workdir / "main") as w:
-            if generated is not None:
-                # a business generated beforehand at this scale: `generate` below only checks
-                # it (seed, volume, days) and the generate stage is not a measurement
-                say(f"moving the demo business generated in {generated} into the warehouse ...")
-                w.state_dir.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(generated), str(w.state_dir / "demo"))
-                stages["generate_beforehand"] = {"seconds": None, "peak_mib": None}
-            say(f"generating {scale:,} orders over {DEMO_DAYS} days ...")
-            record(
-                "generate", w.dataops("generate", "--days", str(DEMO_DAYS), "--orders", str(scale))
+            _on_one_warehouse(
+                w, scale, workdir, wanted, generated, anchors_from_build, figures, stages
             )
-            say("ingesting ...")
-            record("ingest", w.dataops("ingest"))
-            if wanted("B3"):
-                say("B3: dbt build against plain SQL ...")
-                figures["B3"] = b3_build_against_plain_sql(w, workdir)
-                build = Measurement(figures["B3"]["value_s"], figures["B3"]["peak_mib"])
-            else:
-                say("dbt build ...")
-                build = w.dataops("transform", "--", "--full-refresh")
-            record("dbt_build", build)
-            if wanted("B5") and (ci_bench := optional("bench.ci")):
-                say("B5: slim CI against a full build ...")
-                first_build = (
-                    (build, models_built(dbt_target_dir(w.state_dir))) if anchors_from_build else ()
-                )
-                figures.update(ci_bench(workdir / "ci", w.conn, *first_build))
-            if wanted("B6") and (dashboard_bench := optional("bench.dashboard")):
-                say("B6: dashboard callbacks ...")
-                figures.update(dashboard_bench(workdir / "dashboard", w.conn))
-            if wanted("B4"):
-                say("B4: incremental build after one more day against a full refresh ...")
-                figures["B4"] = b4_incremental_against_full_refresh(
-                    w, DEMO_DAYS + 1, scale, full=build if anchors_from_build else None
-                )
 
     if wanted("B7"):
         say("B7: make demo wall time at the default scale ...")
@@ -169,6 +131,59 @@ def run_suite(
         "figures": dict(sorted(figures.items())),
         "stages": stages,
     }
+
+
+def _on_one_warehouse(
+    w: BenchWarehouse,
+    scale: int,
+    workdir: Path,
+    wanted: Callable[..., bool],
+    generated: Path | None,
+    anchors_from_build: bool,
+    figures: dict[str, dict],
+    stages: dict[str, dict],
+) -> None:
+    """B3 to B6 on one warehouse: generate, ingest and build it once, then each figure."""
+
+    def record(stage: str, measured: Measurement) -> None:
+        stages[stage] = {
+            "seconds": round(measured.seconds, 3),
+            "peak_mib": round(measured.peak_mib, 1),
+        }
+
+    if generated is not None:
+        # a business generated beforehand at this scale: `generate` below only checks it (seed,
+        # volume, days) and the generate stage is not a measurement
+        say(f"moving the demo business generated in {generated} into the warehouse ...")
+        w.state_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(generated), str(w.state_dir / "demo"))
+        stages["generate_beforehand"] = {"seconds": None, "peak_mib": None}
+    say(f"generating {scale:,} orders over {DEMO_DAYS} days ...")
+    record("generate", w.dataops("generate", "--days", str(DEMO_DAYS), "--orders", str(scale)))
+    say("ingesting ...")
+    record("ingest", w.dataops("ingest"))
+    if wanted("B3"):
+        say("B3: dbt build against plain SQL ...")
+        figures["B3"] = b3_build_against_plain_sql(w, workdir)
+        build = Measurement(figures["B3"]["value_s"], figures["B3"]["peak_mib"])
+    else:
+        say("dbt build ...")
+        build = w.dataops("transform", "--", "--full-refresh")
+    record("dbt_build", build)
+    if wanted("B5") and (ci_bench := optional("bench.ci")):
+        say("B5: slim CI against a full build ...")
+        first_build = (
+            (build, models_built(dbt_target_dir(w.state_dir))) if anchors_from_build else ()
+        )
+        figures.update(ci_bench(workdir / "ci", w.settings, *first_build))
+    if wanted("B6") and (dashboard_bench := optional("bench.dashboard")):
+        say("B6: dashboard callbacks ...")
+        figures.update(dashboard_bench(workdir / "dashboard", w.settings))
+    if wanted("B4"):
+        say("B4: incremental build after one more day against a full refresh ...")
+        figures["B4"] = b4_incremental_against_full_refresh(
+            w, DEMO_DAYS + 1, scale, full=build if anchors_from_build else None
+        )
 
 
 def _cpu_count() -> int:

@@ -293,53 +293,14 @@ def _portability(node: dict[str, Any]) -> list[Violation]:
 def _yaml_files(
     models: dict[str, Any], sources: dict[str, Any], project_dir: Path
 ) -> list[Violation]:
-    found = []
     folders: dict[PurePosixPath, list[dict[str, Any]]] = defaultdict(list)
     for node in models.values():
         folders[_folder(node)].append(node)
+    found = []
     for folder, nodes in sorted(folders.items()):
         layer = _layer(nodes[0])
-        if layer is None:
-            continue
-        yamls = sorted(
-            path.name
-            for path in (project_dir / folder).iterdir()
-            if path.suffix in {".yml", ".yaml"}
-        )
-        models_yaml = f"_{folder.name}__models.yml"
-        expected = {models_yaml}
-        if layer == "staging":
-            expected.add(f"_{folder.name}__sources.yml")
-        for name in expected - set(yamls):
-            found.append(Violation(str(folder / name), "yaml", "missing: one per folder"))
-        for name in set(yamls) - expected:
-            kind = "sources" if name.endswith("__sources.yml") else "models"
-            found.append(
-                Violation(
-                    str(folder / name),
-                    "yaml",
-                    f"one {kind} YAML per folder, named {models_yaml}"
-                    + (f" or _{folder.name}__sources.yml" if layer == "staging" else ""),
-                )
-            )
-        for node in nodes:
-            described_in = _yaml_path(node)
-            if described_in is None:
-                found.append(
-                    Violation(
-                        node["original_file_path"],
-                        "yaml",
-                        f"{node['name']} is not described in {folder / models_yaml}",
-                    )
-                )
-            elif described_in != str(folder / models_yaml):
-                found.append(
-                    Violation(
-                        described_in,
-                        "yaml",
-                        f"{node['name']} is described here, not in {folder / models_yaml}",
-                    )
-                )
+        if layer is not None:
+            found += _folder_yaml(folder, layer, nodes, project_dir)
     for source in sources.values():
         path = PurePosixPath(source["original_file_path"])
         expected = f"models/staging/{source['source_name']}/_{source['source_name']}__sources.yml"
@@ -351,6 +312,43 @@ def _yaml_files(
                     f"source {source['source_name']} is declared in {expected} only",
                 )
             )
+    return found
+
+
+def _folder_yaml(
+    folder: PurePosixPath, layer: str, nodes: list[dict[str, Any]], project_dir: Path
+) -> list[Violation]:
+    """One models YAML (and, in staging, one sources YAML) in the folder, describing every
+    model of the folder."""
+    yamls = sorted(
+        path.name for path in (project_dir / folder).iterdir() if path.suffix in {".yml", ".yaml"}
+    )
+    models_yaml = f"_{folder.name}__models.yml"
+    expected = {models_yaml}
+    if layer == "staging":
+        expected.add(f"_{folder.name}__sources.yml")
+    found = [
+        Violation(str(folder / name), "yaml", "missing: one per folder")
+        for name in sorted(expected - set(yamls))
+    ]
+    for name in sorted(set(yamls) - expected):
+        kind = "sources" if name.endswith("__sources.yml") else "models"
+        found.append(
+            Violation(
+                str(folder / name),
+                "yaml",
+                f"one {kind} YAML per folder, named {models_yaml}"
+                + (f" or _{folder.name}__sources.yml" if layer == "staging" else ""),
+            )
+        )
+    for node in nodes:
+        described_in = _yaml_path(node)
+        if described_in is None:
+            message = f"{node['name']} is not described in {folder / models_yaml}"
+            found.append(Violation(node["original_file_path"], "yaml", message))
+        elif described_in != str(folder / models_yaml):
+            message = f"{node['name']} is described here, not in {folder / models_yaml}"
+            found.append(Violation(described_in, "yaml", message))
     return found
 
 

@@ -54,8 +54,8 @@ def server_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ware
 @pytest.fixture
 def fresh_database(server_connection: WarehouseSettings) -> Iterator[WarehouseSettings]:
     """An empty database of its own, dropped afterwards."""
-    with throwaway_database(server_connection, "test") as conn:
-        yield conn
+    with throwaway_database(server_connection, "test") as settings:
+        yield settings
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def built_warehouse(
     server_connection: WarehouseSettings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Warehouse]:
     """The whole pipeline (generate, ingest, dbt build) run once on a fresh database."""
-    with throwaway_database(server_connection, "test") as conn:
-        warehouse = Warehouse(conn, tmp_path_factory.mktemp("state"))
+    with throwaway_database(server_connection, "test") as settings:
+        warehouse = Warehouse(settings, tmp_path_factory.mktemp("state"))
         warehouse.dataops("run", "--days", str(DEMO_DAYS), "--orders", str(DEMO_ORDERS))
         yield warehouse

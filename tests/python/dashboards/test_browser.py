@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from support import browser as browser_support
 from support.dashboard import gunicorn_dashboard
 from support.warehouse import Warehouse
 
 from dashboards import figures
 from dataops.core.warehouse import WarehouseSettings, free_port
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 START, END = "2025-01-10", "2025-02-20"
 LINK = f"?start={START}&end={END}"
 LAPTOP = (1280, 900)
@@ -38,31 +36,14 @@ PAGES = ("", "sales", "customers", "marketing", "products", "health")
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not (CHROMIUM and CHROMEDRIVER):
+    if not browser_support.installed():
         reason = (
             "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
         )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = browser_support.chromium(*LAPTOP, console_log=True)
     configured = os.environ.get("DATAOPS_ARTIFACTS")
     driver.screenshots = Path(configured) if configured else tmp_path_factory.mktemp("screens")
     driver.screenshots.mkdir(parents=True, exist_ok=True)

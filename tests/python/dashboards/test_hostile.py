@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from support.dashboard import Dashboard, ServerLog, store
+from support.dashboard import PAGE_OUTPUTS, Dashboard, ServerLog, store
 from support.warehouse import Warehouse
 
 from dashboards.guard import MAX_BODY_BYTES, MAX_DEPTH, nested_deeper_than
@@ -32,14 +32,6 @@ HOSTILE = {
 # well formed, but no such country or channel
 UNKNOWN = {"countries": "ZZ", "channels": "carrier_pigeon"}
 FIELDS = ("start", "countries", "channels")
-# the first chart of each page: its callback fills every chart of the page
-PAGE_OUTPUTS = {
-    "overview": "overview-revenue-chart.figure",
-    "sales": "sales-trend-chart.figure",
-    "customers": "customers-retention-chart.figure",
-    "marketing": "marketing-spend-chart.figure",
-    "products": "products-top-chart.figure",
-}
 LEAKS = ("Traceback", 'File "', "psycopg2", "select ", "marts.", "password")
 # JSON nested 3,000 levels deep: the standard library's parser gives up at about 1,000
 DEEP = {

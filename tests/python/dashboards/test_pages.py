@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from support.dashboard import Dashboard, store
+from support.dashboard import PAGE_OUTPUTS, Dashboard, store
 from support.raw import stale_ecb
 from support.warehouse import Warehouse
 
@@ -378,14 +378,6 @@ def test_sales_by_category_with_a_country_matches_the_product_rollup(
 
 
 # -- every page -------------------------------------------------------------------------------
-
-PAGE_OUTPUTS = {
-    "overview": "overview-revenue-chart.figure",
-    "sales": "sales-trend-chart.figure",
-    "customers": "customers-retention-chart.figure",
-    "marketing": "marketing-spend-chart.figure",
-    "products": "products-top-chart.figure",
-}
 
 
 @pytest.mark.parametrize("page", sorted(PAGE_OUTPUTS))

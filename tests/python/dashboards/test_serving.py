@@ -7,7 +7,6 @@ whose marts exist but hold no rows (a fresh install before its first load).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import psycopg2
@@ -15,7 +14,7 @@ import pytest
 import requests
 from psycopg2 import sql
 from support.dashboard import Dashboard, dataops_dashboard, store
-from support.warehouse import Warehouse
+from support.warehouse import Warehouse, throwaway_database
 
 from dataops.core.warehouse import WarehouseSettings, free_port, port_is_free
 
@@ -58,24 +57,16 @@ def empty_warehouse(
     built_warehouse: Warehouse,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Warehouse]:
-    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    conn.ensure_database()
-    warehouse = Warehouse(conn, tmp_path_factory.mktemp("empty-state"))
-    copy_marts_empty(built_warehouse, warehouse)
-    # what dbt's `grants:` give the reporter on the tables it builds
-    roles = pytest.importorskip("dataops.roles")
-    roles.ensure_roles(conn)
-    warehouse.execute(
-        f"grant select on all tables in schema marts to {roles.ROLES['reporter'].name}"
-    )
-    yield warehouse
-    admin = server_connection.with_database("postgres").connect()
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(conn.dbname))
+    with throwaway_database(server_connection, "test") as settings:
+        warehouse = Warehouse(settings, tmp_path_factory.mktemp("empty-state"))
+        copy_marts_empty(built_warehouse, warehouse)
+        # what dbt's `grants:` give the reporter on the tables it builds
+        roles = pytest.importorskip("dataops.roles")
+        roles.ensure_roles(settings)
+        warehouse.execute(
+            f"grant select on all tables in schema marts to {roles.ROLES['reporter'].name}"
         )
-    admin.close()
+        yield warehouse
 
 
 @pytest.fixture(scope="module")

@@ -20,17 +20,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
 def test_database_url_wins(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("DATABASE_URL", "postgresql://ann:s%40cret@db.example:6543/shop")
     clean_env.setenv("PGHOST", "ignored")
-    conn = resolve()
-    assert (conn.host, conn.port, conn.user, conn.password, conn.dbname) == (
+    settings = resolve()
+    assert (settings.host, settings.port, settings.user, settings.password, settings.dbname) == (
         "db.example",
         6543,
         "ann",
         "s@cret",
         "shop",
     )
-    assert conn.origin == "DATABASE_URL"
-    assert conn.url(hide_password=True) == "postgresql://ann:****@db.example:6543/shop"
-    assert conn.dbt_env()["DBT_ENV_SECRET_PG_PASSWORD"] == "s@cret"
+    assert settings.origin == "DATABASE_URL"
+    assert settings.url(hide_password=True) == "postgresql://ann:****@db.example:6543/shop"
+    assert settings.dbt_env()["DBT_ENV_SECRET_PG_PASSWORD"] == "s@cret"
 
 
 def test_pg_variables_are_used_without_database_url(clean_env: pytest.MonkeyPatch) -> None:
@@ -38,8 +38,8 @@ def test_pg_variables_are_used_without_database_url(clean_env: pytest.MonkeyPatc
     clean_env.setenv("PGPORT", "5999")
     clean_env.setenv("PGUSER", "bob")
     clean_env.setenv("PGDATABASE", "dwh")
-    conn = resolve()
-    assert (conn.host, conn.port, conn.user, conn.dbname, conn.origin) == (
+    settings = resolve()
+    assert (settings.host, settings.port, settings.user, settings.dbname, settings.origin) == (
         "pg.internal",
         5999,
         "bob",
@@ -62,8 +62,8 @@ def test_embedded_server_starts_keeps_data_and_stops(
     try:
         port = server.start()
         assert server.start() == port  # already running: same server
-        conn = server.settings()
-        with conn.connect() as connection, connection.cursor() as cursor:
+        settings = server.settings()
+        with settings.connect() as connection, connection.cursor() as cursor:
             cursor.execute("create table kept (x int); insert into kept values (42)")
         assert server.stop() is True
         assert server.running_port() is None

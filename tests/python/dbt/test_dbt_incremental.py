@@ -123,9 +123,9 @@ def daily(
     """The warehouse after its first day and three more, the newest change the first day's
     build saw, and what the last day's build wrote (and, under `WINDOWED_TEST`, the SQL
     of that test in it)."""
-    conn = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
-    conn.ensure_database()
-    warehouse = Warehouse(conn, tmp_path_factory.mktemp("daily"))
+    settings = server_connection.with_database(f"test_{uuid.uuid4().hex[:10]}")
+    settings.ensure_database()
+    warehouse = Warehouse(settings, tmp_path_factory.mktemp("daily"))
     try:
         run_day(warehouse, FIRST_DAY)
         first_build_saw = warehouse.scalar("select max(updated_at) from marts.fct_orders")
@@ -138,7 +138,7 @@ def daily(
         written[KEYS_TEST] = last_results(warehouse)[KEYS_TEST]["compiled_code"]
         yield warehouse, first_build_saw, written
     finally:
-        conn.drop_database()
+        settings.drop_database()
 
 
 def differences(warehouse: Warehouse, left: str, right: str) -> int:

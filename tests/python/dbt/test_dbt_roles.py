@@ -42,8 +42,8 @@ def connect(warehouse: Warehouse) -> Iterator[object]:
         connection.close()
 
 
-def mart_tables(conn: WarehouseSettings) -> list[str]:
-    connection = conn.connect()
+def mart_tables(settings: WarehouseSettings) -> list[str]:
+    connection = settings.connect()
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -180,8 +180,8 @@ def test_rejected_rows_are_recorded_per_table(built_warehouse: Warehouse) -> Non
     )
 
 
-def history_tables(conn: WarehouseSettings) -> set[str]:
-    connection = conn.connect()
+def history_tables(settings: WarehouseSettings) -> set[str]:
+    connection = settings.connect()
     try:
         with connection.cursor() as cursor:
             cursor.execute(

@@ -22,7 +22,7 @@ from psycopg2 import sql
 
 from dataops.core.paths import REPO_ROOT
 from support.project import git
-from support.warehouse import Warehouse
+from support.warehouse import Warehouse, run_dataops
 
 PROJECT = "dataops_retail"
 
@@ -50,20 +50,13 @@ def dataops(
     project: Path, warehouse: Warehouse, *args: str, check: bool = True, **env: str
 ) -> subprocess.CompletedProcess:
     """`dataops ARGS` with the copy's own code, against the test warehouse."""
-    result = subprocess.run(
-        [sys.executable, "-m", "dataops.cli", *args],
+    return run_dataops(
+        [sys.executable, "-m", "dataops.cli"],
+        args,
         cwd=project,
         env=clean_env(warehouse, project, **env),
-        capture_output=True,
-        text=True,
-        timeout=900,
+        check=check,
     )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"dataops {' '.join(args)} exited {result.returncode}\n"
-            f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-6000:]}"
-        )
-    return result
 
 
 @dataclass

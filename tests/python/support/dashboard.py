@@ -25,6 +25,14 @@ from support.warehouse import Warehouse
 
 DATAOPS = str(Path(sys.executable).with_name("dataops"))
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+# the first chart of each page: its callback fills every chart of the page
+PAGE_OUTPUTS = {
+    "overview": "overview-revenue-chart.figure",
+    "sales": "sales-trend-chart.figure",
+    "customers": "customers-retention-chart.figure",
+    "marketing": "marketing-spend-chart.figure",
+    "products": "products-top-chart.figure",
+}
 # where the tests' dashboards open "Report a data issue"
 REPOSITORY = "https://github.com/northwind-threads/analytics"
 

@@ -33,20 +33,7 @@ class Warehouse:
         return self.settings.dataops_env(self.state_dir, **extra)
 
     def dataops(self, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [DATAOPS, *args],
-            cwd=REPO_ROOT,
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"dataops {' '.join(args)} exited {result.returncode}\n"
-                f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
-            )
-        return result
+        return run_dataops([DATAOPS], args, cwd=REPO_ROOT, env=self.env(**env), check=check)
 
     def rows(self, statement: str, params: tuple = ()) -> list[tuple]:
         with self.settings.session() as connection, connection.cursor() as cursor:
@@ -61,6 +48,22 @@ class Warehouse:
     def execute(self, statement: str, params: tuple = ()) -> None:
         with self.settings.session() as connection, connection.cursor() as cursor:
             cursor.execute(statement, params)
+
+
+def run_dataops(
+    program: list[str], args: tuple[str, ...], *, cwd: Path, env: dict[str, str], check: bool
+) -> subprocess.CompletedProcess:
+    """Run `dataops ARGS` (`program` is how: its script, or a Python running its module); with
+    `check`, a failure raises with the end of what it printed."""
+    result = subprocess.run(
+        [*program, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"dataops {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
 
 
 @contextlib.contextmanager
