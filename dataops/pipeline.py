@@ -223,9 +223,36 @@ def _ingest_source(
     record_history(settings, "ingestion_tables", rows)
     analyze_schema(loader, f"raw_{name}")
     summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
+    if rejected:
+        summary += "; rejected: " + rejects_by_origin(loader, name, started)
     elapsed = (observability.utcnow() - started).total_seconds()
     say(f"{name}: done in {elapsed:.1f}s ({summary})")
     return counts
+
+
+def rejects_by_origin(
+    settings: WarehouseSettings, source: str, started: object, shown: int = 3
+) -> str:
+    """Which files or endpoints the loads of `source` completed since `started` rejected
+    records of, and how many: the `shown` with the most, then "and N more", so the
+    summary line says what to fix and stays one line."""
+    from psycopg2 import sql
+
+    schema = sql.Identifier(f"raw_{source}")
+    statement = sql.SQL(
+        "select coalesce(rejected.origin, rejected.table_name), count(*)"
+        " from {}._rejected_rows as rejected"
+        " join {}._dlt_loads as loads on rejected._dlt_load_id = loads.load_id"
+        " where loads.inserted_at >= %s and rejected._is_marker is not true"
+        " group by 1 order by 2 desc, 1"
+    ).format(schema, schema)
+    with settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(statement, (started,))
+        origins = [(str(origin), int(rows)) for origin, rows in cursor.fetchall()]
+    text = ", ".join(f"{origin} {rows:,}" for origin, rows in origins[:shown])
+    if len(origins) > shown:
+        text += f" and {len(origins) - shown:,} more"
+    return text
 
 
 def analyze_schema(settings: WarehouseSettings, schema: str) -> None:

@@ -380,6 +380,7 @@ FAULTS_ENV = "DEMO_API_FAULTS"
 FAULTS_EXAMPLE = "429:3,500:2,slow:0.5,repeat_page:orders"
 RETRY_AFTER_SECONDS = 1
 SCOPES = (*RESOURCES, "frankfurter")
+BODY_FAULTS = ("truncate", "badjson")
 
 
 @dataclass(slots=True)
@@ -400,7 +401,12 @@ class Faults:
     - `500:N` (any 5xx): the next N requests fail with that status; `500:always` never heals;
     - `slow:S`: every response waits S seconds first;
     - `repeat_page:R`: the second page of resource R is served twice (its `next_cursor`
-      points back at itself once).
+      points back at itself once);
+    - `truncate:N`: the next N pages are cut in half (the connection closes short of the
+      `Content-Length` it announced); `badjson:N`: the next N pages are not valid JSON
+      (`always` for every page, `@R` for resource R only);
+    - `loop_cursor:R`: from the third page on, every `next_cursor` of resource R points
+      back at the second page, so a client that follows it pages forever.
 
     Status and slow faults apply to every Shop API request, or with `@R` to resource R only
     (`@frankfurter` for the FX endpoints). Status faults fire in the order given. `injected`
@@ -411,6 +417,8 @@ class Faults:
         self.spec = spec.strip()
         self.faults: list[_Fault] = []
         self.repeat: set[str] = set()
+        self.loop: set[str] = set()
+        self._loop_start: dict[str, str] = {}
         self.injected: Counter[str] = Counter()
         # seconds between each 429 and the next request: a client honouring Retry-After waits
         self.waits_after_429: list[float] = []
@@ -435,11 +443,18 @@ class Faults:
         try:
             if kind == "repeat_page" and not scope and argument in RESOURCES:
                 self.repeat.add(argument)
+            elif kind == "loop_cursor" and not scope and argument in RESOURCES:
+                self.loop.add(argument)
             elif kind == "slow":
                 seconds = float(argument)
                 if not 0 <= seconds <= 600:
                     raise invalid
                 self.faults.append(_Fault("slow", scope or None, seconds=seconds))
+            elif kind in BODY_FAULTS and scope != "frankfurter":
+                count = None if argument == "always" else int(argument)
+                if count is not None and count < 1:
+                    raise invalid
+                self.faults.append(_Fault(kind, scope or None, remaining=count))
             elif kind.isdigit() and (int(kind) == 429 or 500 <= int(kind) <= 599):
                 HTTPStatus(int(kind))  # a status the server can send
                 count = None if argument == "always" else int(argument)
@@ -464,6 +479,8 @@ class Faults:
                     continue
                 if fault.kind == "slow":
                     delay += fault.seconds
+                elif fault.kind in BODY_FAULTS:
+                    continue
                 elif failure is None and fault.remaining != 0:
                     failure = fault
                     if fault.remaining is not None:
@@ -485,6 +502,21 @@ class Faults:
             )
         raise ApiError(HTTPStatus(failure.status), f"injected fault: {failure.status}")
 
+    def body(self, scope: str) -> str | None:
+        """`truncate` or `badjson` when a body fault takes this response, else None."""
+        with self._lock:
+            for fault in self.faults:
+                if (
+                    fault.kind in BODY_FAULTS
+                    and fault.remaining != 0
+                    and self._applies(fault, scope)
+                ):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                    self.injected[fault.kind] += 1
+                    return fault.kind
+        return None
+
     @staticmethod
     def _applies(fault: _Fault, scope: str) -> bool:
         if fault.scope is None:
@@ -494,7 +526,15 @@ class Faults:
     def next_cursor(
         self, resource: str, requested: str | None, following: str | None
     ) -> str | None:
-        """The cursor to hand out: once, a page's own cursor again, so it is served twice."""
+        """The cursor to hand out: once, a page's own cursor again, so it is served twice;
+        or, looping, the second page's cursor again from the third page on."""
+        if requested is not None and resource in self.loop:
+            with self._lock:
+                start = self._loop_start.setdefault(resource, requested)
+                if requested != start and following is not None:
+                    self.injected[f"loop_cursor:{resource}"] += 1
+                    return start
+            return following
         if requested is None or resource not in self.repeat:
             return following
         with self._lock:
@@ -543,6 +583,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "NorthwindDemoAPI/1.0"
 
     def do_GET(self) -> None:
+        self._body_fault: str | None = None
         url = urlsplit(self.path)
         params = parse_qs(url.query, keep_blank_values=True)
         headers: Sequence[tuple[str, str]] = ()
@@ -567,6 +608,7 @@ class _Handler(BaseHTTPRequestHandler):
             if name not in RESOURCES:
                 raise ApiError(HTTPStatus.NOT_FOUND, f"unknown resource {name!r}")
             self.server.faults.before(name)
+            self._body_fault = self.server.faults.body(name)
             with closing(self.server.connect()) as conn:
                 page = _list_resource(conn, name, params)
             page["next_cursor"] = self.server.faults.next_cursor(
@@ -589,12 +631,19 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: HTTPStatus, body: object, headers: Sequence[tuple[str, str]]
     ) -> None:
         payload = orjson.dumps(body)
+        fault = self._body_fault if status == HTTPStatus.OK else None
+        if fault == "badjson":
+            payload = payload[: len(payload) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
+        if fault == "truncate":  # announced in full, sent in half
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True
+            return
         self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:

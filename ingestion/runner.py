@@ -3,9 +3,10 @@
 A run first finishes any load package a crashed run left behind, then extracts, normalizes
 and loads new data. It fails with one line when:
 
-- a step fails for good (an API still failing after its retries, an unreachable database):
-  nothing of the run is committed as a completed load and the incremental cursors stay where
-  the last completed load left them;
+- a step fails for good (an API still failing after its retries, a body cut short or not
+  JSON, an unreachable database): the line names the resource and the URL when the error
+  itself does not; nothing of the run is committed as a completed load and the incremental
+  cursors stay where the last completed load left them;
 - a column changes type (the data-type contract is frozen): the line names table, column,
   old and new type, and the run's package is aborted so the next run starts from the last
   completed load again;
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dlt
+from dlt.extract.exceptions import PipeException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from dataops.core.errors import DataOpsError, first_line
@@ -177,11 +179,35 @@ def _failure(source: Source, pipeline: dlt.Pipeline, exc: PipelineStepFailed) ->
             " column to the new type, then run again"
         )
     cause = _root_cause(exc)
-    reason = first_line(cause)
+    reason = first_line(cause) + _location(exc, first_line(cause))
     return IngestionFailed(
         f"{source.name}: {exc.step} step failed: {reason}; no load was completed, the next run"
         " starts from the last completed load"
     )
+
+
+def _location(exc: BaseException, reason: str) -> str:
+    """` (resource r, URL)` for what the reason does not name already: the resource whose
+    extraction failed (dlt's pipe name) and the URL of the request that failed. A timeout,
+    a cut body or a page that is not JSON say neither by themselves."""
+    chain = _chain(exc)
+    resource = next((e.pipe_name for e in chain if isinstance(e, PipeException)), None)
+    url = next(filter(None, (_request_url(e) for e in chain)), None)
+    parts = []
+    if resource and f"resource {resource}" not in reason:
+        parts.append(f"resource {resource}")
+    if url and url.split("?")[0] not in reason:
+        parts.append(url)
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _request_url(error: BaseException) -> str | None:
+    """The URL of the request an error of requests (or one that carries it) is about."""
+    for holder in (getattr(error, "request", None), getattr(error, "response", None)):
+        url = getattr(holder, "url", None)
+        if isinstance(url, str) and url:
+            return url
+    return None
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -7,6 +7,9 @@ duplicates (the newest `updated_at` wins within a run). The `line_items` nested 
 land in the child table `order_line_items`, keyed by `order_id` and `line_number` and merged on
 `order_id`, so an order read again replaces all its lines.
 
+Pagination stops the run at a `next_cursor` the resource already requested, or past
+`max_pages` pages (`ingestion.pages.paging`), so an API that loops never keeps a run going.
+
 Pages travel as Arrow tables (`ingestion.pages`), not as Python dicts through dlt's
 normalizer, which on this path costs many times the load itself. They are fetched a few
 pages ahead in a thread and joined into batches of `batch_rows` records first, because dlt's
@@ -28,15 +31,27 @@ from typing import Any
 import dlt
 import orjson
 from dlt.sources.rest_api import rest_api_resources
-from requests import Response
+from requests import RequestException, Response
 
 from ingestion import dlt_seams, quarantine
-from ingestion.pages import ArrowPages, Nested, batch_pages, page_schema, read_page
+from ingestion.pages import (
+    ArrowPages,
+    GuardedCursorPaginator,
+    Nested,
+    batch_pages,
+    page_schema,
+    read_page,
+)
+from ingestion.pages.paging import DEFAULT_MAX_PAGES, name_failed_requests
 from ingestion.quarantine import Model, column_hints
 from ingestion.shop.models import MODELS, NESTED
 
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class InvalidPage(RequestException):
+    """A page whose body is not JSON; carries the response, so the error names its URL."""
 
 
 def _iso_utc(moment: datetime) -> str:
@@ -57,25 +72,43 @@ def _page_reader(model: Model) -> Callable[..., Response]:
             if payload is None:
                 try:
                     payload = orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    return response  # the standard parser reports it
+                except orjson.JSONDecodeError as error:
+                    problem = str(error)
+                else:
+                    problem = ""
+                if problem:  # raised outside the handler: the line shows this error
+                    raise InvalidPage(f"the page is not valid JSON: {problem}", response=response)
             dlt_seams.hand_parsed_json(response, payload)
         return response
 
     return read
 
 
-def _rest_config(api_url: str, api_token: str, lag_hours: float, page_size: int) -> dict:
+def _paginator(api_url: str, resource: str, max_pages: int) -> GuardedCursorPaginator:
+    """Cursor pagination on `next_cursor` that stops at a cursor seen before or at
+    `max_pages` pages (`sources.shop.max_pages`), naming the resource and the cursor."""
+    return GuardedCursorPaginator(
+        resource,
+        api_url + resource,
+        max_pages,
+        setting="sources.shop.max_pages",
+        cursor_path="next_cursor",
+        cursor_param="cursor",
+    )
+
+
+def _rest_config(
+    api_url: str,
+    api_token: str,
+    lag_hours: float,
+    page_size: int,
+    paginators: dict[str, GuardedCursorPaginator],
+) -> dict:
     """dlt's REST API config: every resource of `MODELS`, incremental on `updated_at`."""
     return {
         "client": {
             "base_url": api_url,
             "auth": {"type": "bearer", "token": api_token},
-            "paginator": {
-                "type": "cursor",
-                "cursor_path": "next_cursor",
-                "cursor_param": "cursor",
-            },
         },
         "resource_defaults": {
             "write_disposition": "merge",
@@ -88,6 +121,7 @@ def _rest_config(api_url: str, api_token: str, lag_hours: float, page_size: int)
                 "primary_key": primary_key,
                 "endpoint": {
                     "path": name,
+                    "paginator": paginators[name],
                     "response_actions": [_page_reader(model)],
                     "params": {
                         "limit": page_size,
@@ -126,7 +160,13 @@ def _nested_table(resource: Any, nested: Nested, line_model: Model) -> None:
     )
 
 
-def _prepare(resource: Any, api_url: str, batch_rows: int, prefetch_pages: int) -> None:
+def _prepare(
+    resource: Any,
+    api_url: str,
+    batch_rows: int,
+    prefetch_pages: int,
+    paginator: GuardedCursorPaginator,
+) -> None:
     """Hints, quarantine and the Arrow step for one resource, then its pages batched."""
     model = MODELS[resource.name][1]
     # a table variant starts as a copy of the resource's hints: create them first
@@ -143,6 +183,8 @@ def _prepare(resource: Any, api_url: str, batch_rows: int, prefetch_pages: int) 
     # cursor value never moves the cursor
     validator = quarantine.RecordValidator(resource.table_name, api_url + resource.name, model)
     resource.add_step(ArrowPages(model, validator, nested), insert_at=1)
+    # a request failing without naming its URL (a body cut short) gets the page's URL
+    name_failed_requests(resource, paginator)
     # pages fetched ahead in a thread and joined: dlt's cost is per table, not per row
     batch_pages(resource, batch_rows, prefetch_pages)
 
@@ -155,10 +197,14 @@ def shop_source(
     page_size: int = 1000,
     batch_rows: int = 20_000,
     prefetch_pages: int = 2,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Any:
     """Every Shop API resource, read incrementally and merged on its primary key."""
     api_url = base_url.rstrip("/") + "/api/v1/"
-    resources = rest_api_resources(_rest_config(api_url, api_token, lag_hours, page_size))
+    paginators = {name: _paginator(api_url, name, max_pages) for name in MODELS}
+    resources = rest_api_resources(
+        _rest_config(api_url, api_token, lag_hours, page_size, paginators)
+    )
     for resource in resources:
-        _prepare(resource, api_url, batch_rows, prefetch_pages)
+        _prepare(resource, api_url, batch_rows, prefetch_pages, paginators[resource.name])
     return resources

@@ -83,13 +83,13 @@ def snapshot(w: Warehouse) -> dict[str, object]:
 def test_transient_faults_are_retried_and_every_record_lands_once(
     fresh_warehouse: Warehouse, shop: DemoShop
 ) -> None:
-    faults = "429:2@customers,500:2@orders,503:1@payments,slow:0.02,repeat_page:orders"
+    # a repeated page is a revisited cursor, which stops the run (test_shop_pagination.py)
+    faults = "429:2@customers,500:2@orders,503:1@payments,slow:0.02"
     with shop.serve(faults) as api:
         fresh_warehouse.dataops("ingest", "shop", **api.env())
 
     injected = api.faults.injected
     assert (injected["429"], injected["500"], injected["503"]) == (2, 2, 1)
-    assert injected["repeat_page:orders"] == 1
     assert injected["slow"] > len(SHOP_TABLES)
     # the client waited as long as Retry-After asked (1 s) before each retry
     assert len(api.faults.waits_after_429) == 2
