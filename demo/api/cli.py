@@ -18,7 +18,7 @@ from demo.generator import DB_FILENAME
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m demo.api`: serve the demo shop in the foreground until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo.api", description=__doc__.splitlines()[0])
     parser.add_argument("--state-dir", type=Path, default=Path(".local/demo"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

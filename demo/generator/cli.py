@@ -15,7 +15,9 @@ from demo.generator.run import generate
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m demo.generator`: generate or advance the demo shop from the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m demo.generator", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(".local/demo"))
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--orders", type=int, default=20_000)
