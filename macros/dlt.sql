@@ -19,7 +19,8 @@
 
 {#- The rows of a landing table that staging reads: those of completed loads and, of each file,
     only those of its current version. Raw keeps every version of a file;
-    `stg_landing__loaded_files` says which load of a file is current. Rows of a file loaded
+    `stg_landing__loaded_files` says which load of a file is current, and whether it was
+    rejected whole (then none of its rows). Rows of a file loaded
     before files were recorded have no current version and stay. -#}
 {% macro landing_current_rows(table_name) -%}
     select source.*
@@ -34,7 +35,13 @@
 
     where
         source.{{ dlt_completed_loads('landing') }}
-        and (current_files.load_id is null or source._dlt_load_id = current_files.load_id)
+        and (
+            current_files.load_id is null
+            or (
+                source._dlt_load_id = current_files.load_id
+                and not current_files.is_rejected_whole
+            )
+        )
 {%- endmacro %}
 
 {#- The staging model of a dlt source's `_dlt_loads`, the same for every source: each source

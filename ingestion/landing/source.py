@@ -39,6 +39,9 @@ LOADED_FILE_COLUMNS: dict[str, dict[str, Any]] = {
     "modified_at": {"data_type": "timestamp"},
     "row_count": {"data_type": "bigint", "nullable": False},
     "rejected_count": {"data_type": "bigint", "nullable": False},
+    # a file rejected whole (unreadable part way, or records that do not add up) after some of
+    # its rows loaded: staging keeps none of them (macros/dlt.sql, landing_current_rows)
+    "rejected_whole": {"data_type": "bool"},
 }
 FROZEN_TYPES = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
@@ -72,12 +75,14 @@ def _file_items(item: FileItemDict, table: FileTable) -> Iterator[Any]:
     origin = item["relative_path"]
     yield quarantine.route([quarantine.marker(table.name, origin)])
     loaded = rejected = 0
+    whole = False
     for batch in _batches(item, table):
         if batch.table is not None:
             loaded += batch.table.num_rows
             yield _with_source_file(batch.table, origin)
         if batch.rejects:
             rejected += len(batch.rejects)
+            whole = whole or any(row["record_number"] is None for row in batch.rejects)
             yield quarantine.route(batch.rejects)
     record = {
         "table_name": table.name,
@@ -85,6 +90,7 @@ def _file_items(item: FileItemDict, table: FileTable) -> Iterator[Any]:
         "modified_at": item["modification_date"],
         "row_count": loaded,
         "rejected_count": rejected,
+        "rejected_whole": whole,
     }
     yield dlt.mark.with_table_name([record], LOADED_FILES)
 

@@ -28,6 +28,8 @@ renamed as (
             partition by table_name, source_file
             order by cast(_dlt_load_id as numeric) desc
         ) = 1 as is_current_version,
+        {# rejected whole after some of its rows loaded: staging keeps none of them #}
+        coalesce(rejected_whole, false) as is_rejected_whole,
 
         {# ---------- timestamps #}
         cast(modified_at as timestamptz) as modified_at,

@@ -419,3 +419,28 @@ def test_a_file_that_cannot_be_read_turns_the_run_red_under_any_share(
     )
     assert set(rejects(fresh_warehouse)) == {(relative, None)}
     assert len(raw_keys(fresh_warehouse, "raw_landing.marketing_spend", "campaign")) == 1000
+
+
+def test_a_file_rejected_whole_after_some_rows_loaded_shows_none_of_them_in_staging(
+    fresh_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The loader marks such a file in `_loaded_files` (see test_landing_integrity for when it
+    does); staging then keeps none of its rows, and a corrected drop is read as usual."""
+    w = fresh_warehouse
+    folder = tmp_path / "landing"
+    drop(folder, "marketing_spend/kept.csv", SPEND_HEADER + "2025-01-01,email,kept,1.00,10,1\n")
+    drop(folder, "marketing_spend/half.csv", SPEND_HEADER + "2025-01-01,email,half,1.00,10,1\n")
+    ingest(w, folder)
+    assert sorted(staged_campaigns(w)) == ["half", "kept"]
+    assert w.rows("select distinct rejected_whole from raw_landing._loaded_files") == [(False,)]
+
+    # what the loader writes for a file whose records did not add up after `half` loaded
+    w.execute(
+        "update raw_landing._loaded_files set rejected_whole = true"
+        " where source_file = 'marketing_spend/half.csv'"
+    )
+    assert staged_campaigns(w) == ["kept"]
+
+    drop(folder, "marketing_spend/half.csv", SPEND_HEADER + "2025-01-01,email,fixed,1.00,10,1\n")
+    ingest(w, folder)
+    assert sorted(staged_campaigns(w)) == ["fixed", "kept"]

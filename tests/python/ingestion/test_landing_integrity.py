@@ -330,3 +330,27 @@ def test_a_loaded_timestamp_keeps_its_instant() -> None:
     assert [row["v"] for b in batches if b.table is not None for row in b.table.to_pylist()] == [
         moment
     ]
+
+
+def test_the_loaded_files_row_of_a_file_rejected_whole_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Staging keeps no row of a file whose `_loaded_files` row says `rejected_whole`."""
+    from ingestion.landing import source
+
+    loaded = pa.table({"campaign": ["a", "b"]})
+    whole = {"record_number": None, "error": "records do not add up"}
+    line = {"record_number": 7, "error": "bad number"}
+    item = {"relative_path": "marketing_spend/x.csv", "modification_date": None}
+
+    def loaded_files_row(*batches: Batch) -> dict[str, Any]:
+        monkeypatch.setattr(source, "_batches", lambda item, table: iter(batches))
+        monkeypatch.setattr(source, "_with_source_file", lambda data, origin: data)
+        monkeypatch.setattr(source.quarantine, "route", lambda rows: rows)
+        items = list(source._file_items(item, TABLE))  # type: ignore[arg-type]
+        return items[-1].data[0]  # dlt's marked item: the `_loaded_files` record
+
+    assert loaded_files_row(Batch(loaded, [line]))["rejected_whole"] is False
+    marked = loaded_files_row(Batch(loaded, [line]), Batch(None, [whole]))
+    assert marked["rejected_whole"] is True
+    assert (marked["row_count"], marked["rejected_count"]) == (2, 2)
