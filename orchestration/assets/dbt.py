@@ -42,7 +42,7 @@ from dataops import observability, pipeline
 from dataops.core.errors import DataOpsError
 from dataops.core.paths import dbt_target_dir
 from dataops.core.warehouse import WarehouseSettings
-from orchestration.assets.project import Warehouse, owners
+from orchestration.assets.project import Warehouse, history_run, owners
 
 FOLDER_GROUPS = ("staging", "marts")  # layers grouped by their folder (source, area)
 
@@ -95,7 +95,9 @@ def _invocation(
     """`dbt build` of the step's selection, as `DbtCliResource.cli` starts it, in the
     environment `dataops.dbt` gives (the transformer's)."""
     params = get_updated_cli_invocation_params_for_context(
-        context=context, manifest={}, dagster_dbt_translator=DagsterDbtTranslator()
+        context=context.op_execution_context,
+        manifest={},
+        dagster_dbt_translator=DagsterDbtTranslator(),
     )
     env = dbt_runner.environment(settings, target_path=target)
     env.update(
@@ -132,8 +134,8 @@ def dbt_project_assets(project_dir: Path, manifest: Mapping[str, Any]) -> dg.Ass
     )
     def dbt_build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterator[Any]:
         settings = warehouse.settings()
-        target = dbt_target_dir() / "dagster" / f"{context.run_id[:8]}-{uuid.uuid4().hex[:7]}"
-        with pipeline.recorded("transform", settings):
+        target = dbt_target_dir() / "dagster" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
+        with history_run(context), pipeline.recorded("transform", settings):
             observability.ensure_tables(settings)  # the run-history sources models read
             invocation = _invocation(context, project_dir, settings, target)
             try:

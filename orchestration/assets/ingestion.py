@@ -27,7 +27,7 @@ import dagster as dg
 
 from dataops import pipeline
 from dataops.core.errors import DataOpsError, first_line
-from orchestration.assets.project import Warehouse, owners, source_tables
+from orchestration.assets.project import Warehouse, history_run, owners, source_tables
 
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -76,9 +76,10 @@ def source_assets(source: str, loaded: dict[str, Any]) -> dg.AssetsDefinition:
         data = [table for table in selected if not table.startswith("_")]
         whole = not data or len(selected) == len(tables)
         try:
-            counts = pipeline.ingest(
-                [source], tables=() if whole else data, settings=warehouse.settings()
-            )
+            with history_run(context):
+                counts = pipeline.ingest(
+                    [source], tables=() if whole else data, settings=warehouse.settings()
+                )
         except DataOpsError as exc:
             if not exc.retryable:
                 raise _not_retried(exc) from exc

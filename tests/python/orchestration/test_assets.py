@@ -130,11 +130,7 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 
 def check_results(result: dg.ExecuteInProcessResult) -> list[Any]:
-    return [
-        event.event_specific_data.asset_check_evaluation
-        for event in result.all_events
-        if event.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
+    return list(result.get_asset_check_evaluations())
 
 
 def test_every_asset_materializes_and_every_check_passes(
