@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+from dlt.common.configuration.exceptions import ConfigurationException
 
 from dataops import pipeline
 from dataops.core.errors import DataOpsError, first_line
@@ -84,6 +85,8 @@ def source_assets(source: str, loaded: dict[str, Any]) -> dg.AssetsDefinition:
             if not exc.retryable:
                 raise _not_retried(exc) from exc
             raise
+        except ConfigurationException as exc:  # a dlt setting missing or invalid
+            raise _not_retried(exc) from exc
         rows = counts.get(source, {})
         for table in selected:
             yield dg.MaterializeResult(

@@ -150,6 +150,39 @@ def test_every_asset_materializes_and_every_check_passes(
     assert failed == []
 
 
+def test_every_step_lands_in_the_run_history_as_cli_runs_do(
+    orchestrated: tuple[Warehouse, Assets, dg.ExecuteInProcessResult],
+) -> None:
+    warehouse, _, result = orchestrated
+    prefix = f"dagster-{result.run_id[:8]}-"
+    runs = warehouse.rows(
+        "select command, status, run_id from observability.pipeline_runs where run_id like %s",
+        (prefix + "%",),
+    )
+    steps = {run_id.removeprefix(prefix): (command, status) for command, status, run_id in runs}
+    assert steps == {
+        "ingest_shop": ("ingest", "success"),
+        "ingest_ecb": ("ingest", "success"),
+        "ingest_landing": ("ingest", "success"),
+        "source_freshness": ("freshness", "success"),
+        "dbt_build": ("transform", "success"),
+    }
+    tables = warehouse.rows(
+        "select distinct source, table_name from observability.ingestion_tables"
+        " where run_id like %s",
+        (prefix + "%",),
+    )
+    assert ("landing", "web_sessions") in tables and ("shop", "orders") in tables
+    nodes = warehouse.scalar(
+        "select count(*) from observability.dbt_nodes where run_id = %s and status = 'success'",
+        (prefix + "dbt_build",),
+    )
+    models = warehouse.scalar(
+        "select count(*) from information_schema.tables where table_schema = 'marts'"
+    )
+    assert nodes > models > 0
+
+
 def rows(warehouse: Warehouse, mart: str) -> collections.Counter:
     return collections.Counter(warehouse.rows(f"select * from marts.{mart}"))
 
@@ -171,6 +204,34 @@ def test_the_dashboards_marts_equal_what_dataops_run_builds(
         assert (expected - built, built - expected) == (collections.Counter(),) * 2, mart
     for mart in sorted(marts & history):
         assert warehouse.scalar(f"select count(*) from marts.{mart}") > 0, mart
+
+
+def test_ingestion_retries_with_backoff_but_not_a_configuration_error(
+    orchestrated: tuple[Warehouse, Assets, dg.ExecuteInProcessResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, assets, _ = orchestrated
+    ingest = [
+        a
+        for a in assets.assets
+        if isinstance(a, dg.AssetsDefinition) and a.op.name.startswith("ingest_")
+    ]
+    assert {a.op.name for a in ingest} == {"ingest_shop", "ingest_ecb", "ingest_landing"}
+    for definition in ingest:
+        assert definition.op.retry_policy.backoff == dg.Backoff.EXPONENTIAL
+        assert definition.op.retry_policy.max_retries >= 2
+    monkeypatch.setenv("SOURCES__LANDING__MAX_REJECTED_SHARE", "lots")
+    result = dg.materialize(
+        assets.assets,
+        selection=[dg.AssetKey(["landing", "web_sessions"])],
+        resources=assets.resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    kinds = [event.event_type_value for event in result.all_events]
+    assert "STEP_UP_FOR_RETRY" not in kinds
+    [failure] = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert "max_rejected_share must be a number from 0 to 1" in str(failure.event_specific_data)
 
 
 def test_a_landing_table_loads_on_its_own(
