@@ -42,6 +42,8 @@ def _exposure_owners(exposure: dict[str, Any], loaded: dict[str, Any]) -> list[s
 
 
 def page_asset(exposure: dict[str, Any], loaded: dict[str, Any]) -> dg.AssetsDefinition:
+    """The asset of one page: its marts upstream; materializing it counts their rows as the
+    dashboard's role."""
     marts = page_marts(exposure, loaded)
     spec = dg.AssetSpec(
         key=dg.AssetKey([GROUP, exposure["name"]]),
@@ -72,4 +74,5 @@ def page_asset(exposure: dict[str, Any], loaded: dict[str, Any]) -> dg.AssetsDef
 
 
 def dashboard_assets(loaded: dict[str, Any]) -> list[dg.AssetsDefinition]:
+    """One asset per dashboard exposure of the project."""
     return [page_asset(exposure, loaded) for exposure in exposures(loaded).values()]
