@@ -272,9 +272,9 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
 
 
 def _check_administered(cursor: psycopg2.extensions.cursor, owner: str) -> None:
-    """Stop, naming the grant to ask for, when roles exist that the owner may not manage:
-    since PostgreSQL 16 a role with CREATEROLE that is not a superuser (as on managed
-    PostgreSQL) changes only the roles it holds ADMIN OPTION on, those it created."""
+    """Stop, naming the grant to ask for, when roles exist that an owner with CREATEROLE but
+    not a superuser may not manage: since PostgreSQL 16, those it holds no ADMIN OPTION on.
+    (Without CREATEROLE, the first statement fails and says to connect with it.)"""
     cursor.execute(_NOT_ADMINISTERED, ([chosen.name for chosen in ROLES.values()],))
     foreign = [name for (name,) in cursor.fetchall()]
     if foreign:
@@ -289,7 +289,7 @@ def _check_administered(cursor: psycopg2.extensions.cursor, owner: str) -> None:
 _NOT_ADMINISTERED = (
     "select rolname from pg_roles where rolname = any(%s)"
     " and current_setting('server_version_num')::int >= 160000"
-    " and not (select rolsuper from pg_roles where rolname = current_user)"
+    " and (select rolcreaterole and not rolsuper from pg_roles where rolname = current_user)"
     " and not pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION')"
     " order by rolname"
 )
