@@ -362,6 +362,7 @@ def customers_marketing_and_products(browser: Any, w: Warehouse) -> None:
 
 
 def data_health(browser: Any) -> None:
+    """The shop's orders are listed among the sources, with the status pass."""
     click_nav(browser, "health")
     wait(browser, lambda driver: "shop.orders" in text_of(driver, "health-sources"), "sources")
     assert text_of(browser, "health-status-shop-orders") == "pass"

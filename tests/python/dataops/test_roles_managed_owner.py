@@ -108,9 +108,9 @@ def test_a_managed_owner_prepares_the_roles_and_the_pipeline_runs_as_them(
     # what dlt and dbt made belongs to the role each ran as
     made = run(
         owner,
-        "select distinct namespace.nspname like 'raw\\_%%', pg_get_userbyid(relowner)"
+        "select distinct namespace.nspname like 'raw\\_%', pg_get_userbyid(relowner)"
         " from pg_class join pg_namespace as namespace on namespace.oid = relnamespace"
-        " where nspname like 'raw\\_%%' or nspname in ('staging', 'marts') order by 1",
+        " where nspname like 'raw\\_%' or nspname in ('staging', 'marts') order by 1",
     )
     assert made == [(False, "dataops_transformer"), (True, "dataops_loader")]
     statuses = run(owner, "select distinct status from observability.pipeline_runs")
