@@ -246,6 +246,7 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
         try:
             with settings.session() as connection, connection.cursor() as cursor:
                 notes: list[str] = []
+                _check_administered(cursor, settings.user)
                 reporter = _reporter_settings(cursor)
                 for statement, params in _statements(settings, raw, built, reporter, notes):
                     cursor.execute(statement, params)
@@ -269,6 +270,29 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
         say(f"warning: {note}")
     _PREPARED.setdefault(_owner_key(settings), set()).update(raw)
 
+
+def _check_administered(cursor: psycopg2.extensions.cursor, owner: str) -> None:
+    """Stop, naming the grant to ask for, when roles exist that an owner with CREATEROLE but
+    not a superuser may not manage: since PostgreSQL 16, those it holds no ADMIN OPTION on.
+    (Without CREATEROLE, the first statement fails and says to connect with it.)"""
+    cursor.execute(_NOT_ADMINISTERED, ([chosen.name for chosen in ROLES.values()],))
+    foreign = [name for (name,) in cursor.fetchall()]
+    if foreign:
+        names = ", ".join(chosen.name for chosen in ROLES.values())
+        raise RoleError(
+            f"{owner} may not manage the existing roles {', '.join(foreign)} (since PostgreSQL"
+            " 16 a role with CREATEROLE manages only the roles it created): ask the database"
+            f" administrator to run `grant {names} to {owner} with admin option`"
+        )
+
+
+_NOT_ADMINISTERED = (
+    "select rolname from pg_roles where rolname = any(%s)"
+    " and current_setting('server_version_num')::int >= 160000"
+    " and (select rolcreaterole and not rolsuper from pg_roles where rolname = current_user)"
+    " and not pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION')"
+    " order by rolname"
+)
 
 Statement = tuple[sql.Composable, tuple[object, ...] | None]
 Settings = dict[str | None, dict[str, str]]  # database (None: every database) -> name -> value
@@ -309,7 +333,10 @@ def _role_statements(settings: WarehouseSettings) -> list[Statement]:
             _sql("grant connect on database {} to {}", ident(settings.dbname), ident(chosen.name))
         )
     for key in ("loader", "transformer"):
-        out.append(_sql(_ADMINISTER, sql.Literal(ROLES[key].name), ident(ROLES[key].name)))
+        administer = sql.SQL(_ADMINISTER).format(
+            role=sql.Literal(ROLES[key].name), name=ident(ROLES[key].name)
+        )
+        out.append((administer, None))
     reporter = ident(ROLES["reporter"].name)
     out.append(
         _sql("alter role {} connection limit %s", reporter, params=(REPORTER_CONNECTION_LIMIT,))
@@ -322,10 +349,14 @@ _CREATE_ROLE = (
     "if not exists (select from pg_roles where rolname = {}) then create role {} nologin; end if; "
     "exception when duplicate_object or unique_violation then null; end $$"
 )
+# since PostgreSQL 16 a role's creator may administer it but neither act as it (SET) nor use
+# its privileges (USAGE), which handing objects to it and granting on its tables need
 _ADMINISTER = (
     "do $$ begin "
     "if not (select rolsuper from pg_roles where rolname = current_user) "
-    "and not pg_has_role(current_user, {}, 'MEMBER') then grant {} to current_user; end if; "
+    "and not (pg_has_role(current_user, {role}, 'USAGE') "
+    "and (current_setting('server_version_num')::int < 160000 "
+    "or pg_has_role(current_user, {role}, 'SET'))) then grant {name} to current_user; end if; "
     "end $$"
 )
 
@@ -377,12 +408,13 @@ def _database_statements(dbname: str) -> list[Statement]:
     database = sql.Identifier(dbname)
     loader, transformer = (sql.Identifier(ROLES[key].name) for key in ("loader", "transformer"))
     reporter = sql.Literal(ROLES["reporter"].name)
-    writers = sql.SQL(", ").join(sql.SQL(f"pg_catalog.{f}") for f in LARGE_OBJECT_WRITERS)
+    writers = ", ".join(f"pg_catalog.{function}" for function in LARGE_OBJECT_WRITERS)
+    first_writer = sql.Literal(f"pg_catalog.{LARGE_OBJECT_WRITERS[0]}")
     return [
         _sql("grant create, temporary on database {} to {}", database, transformer),
         _sql("grant temporary on database {} to {}", database, loader),
         _sql(_REVOKE_TEMPORARY, database),
-        _sql(_REVOKE_LARGE_OBJECTS, sql.Literal(f"pg_catalog.{LARGE_OBJECT_WRITERS[0]}"), writers),
+        _sql(_REVOKE_LARGE_OBJECTS, first_writer, sql.SQL(writers), sql.Literal(writers)),
         _sql(_DROP_REPORTER_LARGE_OBJECTS, reporter),
         _sql(_REVOKE_PUBLIC_SCHEMA),
     ]
@@ -404,7 +436,9 @@ _REVOKE_LARGE_OBJECTS = (
     "if (select rolsuper from pg_roles where rolname = current_user) then "
     "revoke execute on function {} from public; "
     "else raise warning 'every role may create large objects in this database, the "
-    "reporter too: run `dataops db roles` once as a superuser'; end if; end if; end $$"
+    "reporter too, and only a superuser may take that away: ask the database administrator "
+    "to run `revoke execute on function % from public` in database %, or `dataops db roles` "
+    "once as a superuser', {}, current_database(); end if; end if; end $$"
 )
 _DROP_REPORTER_LARGE_OBJECTS = (
     "do $$ declare stored oid; begin "
