@@ -1,22 +1,28 @@
 """The run-failure sensor: a failed Dagster run posts the existing webhook alert
 (`dataops.alerts`, configured by DATAOPS_ALERT_WEBHOOK), once per failure.
 
-A Dagster run's history is recorded under its Dagster run id: the history's `run_id` of an
-orchestrated run is the Dagster run id itself (`history_run_id`; the assets set
-DATAOPS_RUN_ID to it before calling the pipeline functions), so one id finds a run in the
-Dagster UI and in `observability.*`. The pipeline functions alert for what they recorded failing
-(`pipeline.recorded`), and `dataops.alerts.send` remembers each alerted failure of a run in
-`observability.alerts_sent`, so the sensor asking again for those sends nothing.
+How a Dagster run maps to the run history (`observability.*`, whose `run_id` groups what one
+recorded command did): each step of a Dagster run records under its own history run id,
+`<Dagster run id>-<step key>` (`-<attempt>` added for a retry, `history_run_id`). A step sets it
+(`record_as_step`) before it calls the pipeline functions, whose rows and alert then carry it.
+Per step, not per run: a run's three ingestion steps each record an `ingest` command, and one
+command per history run is what the history's key (run id and command) holds; a retry is a
+command again. The Dagster run id leads every id, so `like '<run id>%'` finds a run's history.
 
-A run that failed with no failure in its history (an error outside the pipeline functions, a
-failed check, a killed worker) gets one `pipeline_runs` row (command `run`, failed, the run's
-error) and its alert. The sensor's cursor passes each failed run once. When the warehouse cannot
+The pipeline functions alert for what they recorded failing (`pipeline.recorded`), and
+`dataops.alerts.send` remembers each alerted failure of a history run in
+`observability.alerts_sent`. So the sensor asks, for each failed step, `alerts.send` for the
+step's history run id: what the step's functions alerted is not sent again. A failed step with
+no failure in its history (an error outside the pipeline functions, a killed worker), or a run
+that failed with no failed step, gets one `pipeline_runs` row (command `run`, failed, its error)
+and that is alerted. The sensor's cursor passes each failed run once. When the warehouse cannot
 be reached, the alert goes out without the history, so a failure is never silent.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 
 import os
+from collections import Counter
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -28,20 +34,32 @@ from dataops.core.errors import DataOpsError, first_line
 from dataops.core.warehouse import WarehouseSettings, resolve
 
 FAILED_RUN_COMMAND = "run"
+RUN_ID_ENV = "DATAOPS_RUN_ID"  # what `observability.run_id` reads
 
 
-def history_run_id(dagster_run_id: str) -> str:
-    """The run history's id of a Dagster run: the Dagster run id itself."""
-    return dagster_run_id
+def history_run_id(dagster_run_id: str, step_key: str | None = None, attempt: int = 0) -> str:
+    """The run history's id of a Dagster step (or of the run itself, without a step)."""
+    if step_key is None:
+        return dagster_run_id
+    return f"{dagster_run_id}-{step_key}" + (f"-{attempt}" if attempt else "")
+
+
+def record_as_step(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:
+    """Make what this step's pipeline functions record (and alert) carry its history run id;
+    returns it."""
+    op = context.op_execution_context
+    run_id = history_run_id(op.run_id, str(op.op_handle), op.retry_number)
+    os.environ[RUN_ID_ENV] = run_id
+    return run_id
 
 
 def record_failure(
     settings: WarehouseSettings, run_id: str, error: str, started: datetime | None
 ) -> None:
     """A failed `pipeline_runs` row for a run whose history holds no failure yet."""
+    observability.ensure_tables(settings)
     if alerts.failures(settings, run_id):
         return
-    observability.ensure_tables(settings)
     row = observability.pipeline_run_row(
         FAILED_RUN_COMMAND, started or observability.utcnow(), "failed", error
     )
@@ -60,9 +78,32 @@ def alert_failed_run(
         if not webhook:
             return []
         failure = alerts.Failure(FAILED_RUN_COMMAND, "run", f"{error} (history: {first_line(exc)})")
-        requests.post(webhook, json=alerts.message(run_id, [failure]), timeout=10).raise_for_status()
+        requests.post(
+            webhook, json=alerts.message(run_id, [failure]), timeout=10
+        ).raise_for_status()
         return [failure]
     return alerts.send(settings, run_id, webhook)
+
+
+def failed_steps(context: dg.RunFailureSensorContext) -> dict[str, str]:
+    """History run id -> what failed (one line), for each failed step of the run; for the run
+    itself when no step failed."""
+    attempts = Counter(
+        record.event_log_entry.step_key
+        for record in context.instance.get_records_for_run(
+            context.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
+        ).records
+    )
+    found = {}
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        detail = first_line((error.cause or error).message) if error else "failed"
+        history = history_run_id(
+            context.dagster_run.run_id, event.step_key, attempts[event.step_key]
+        )
+        found[history] = f"{event.step_key}: {detail}"
+    run_error = first_line(context.failure_event.message, "the run failed")
+    return found or {history_run_id(context.dagster_run.run_id): run_error}
 
 
 @dg.run_failure_sensor(
@@ -71,11 +112,11 @@ def alert_failed_run(
     description="Posts a failed run's problems to DATAOPS_ALERT_WEBHOOK, once per failure.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
-    run = context.dagster_run
-    error = first_line(context.failure_event.message, "the run failed")
-    record = context.instance.get_run_record_by_id(run.run_id)
+    record = context.instance.get_run_record_by_id(context.dagster_run.run_id)
     started = (
         datetime.fromtimestamp(record.start_time, UTC) if record and record.start_time else None
     )
-    sent = alert_failed_run(history_run_id(run.run_id), error, started)
-    context.log.info(f"alert sent: {len(sent)} problem(s)" if sent else "no new problem to alert")
+    sent = 0
+    for history, error in failed_steps(context).items():
+        sent += len(alert_failed_run(history, error, started))
+    context.log.info(f"alert sent: {sent} problem(s)" if sent else "no new problem to alert")

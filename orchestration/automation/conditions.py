@@ -11,6 +11,8 @@ what is built from them does not wait for the shop.
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from orchestration.automation.config import SHOP_CRON, SHOP_CRON_ENV, dbt_descendants, setting
@@ -42,13 +44,16 @@ def automate(defs: dg.Definitions) -> dg.Definitions:
     automation conditions."""
     publish = publish_state_asset(last_built(defs.resolve_asset_graph()))
     merged = dg.Definitions.merge(defs, dg.Definitions(assets=[publish]))
-    on_cron = dg.AutomationCondition.on_cron(setting(SHOP_CRON_ENV, SHOP_CRON))
-    eager = dg.AutomationCondition.eager()
-    merged = merged.map_asset_specs(
-        func=lambda spec: spec.replace_attributes(automation_condition=on_cron),
-        selection=shop_raw(),
+    graph = merged.resolve_asset_graph()
+    conditions = dict.fromkeys(
+        shop_raw().resolve(graph), dg.AutomationCondition.on_cron(setting(SHOP_CRON_ENV, SHOP_CRON))
     )
-    return merged.map_asset_specs(
-        func=lambda spec: spec.replace_attributes(automation_condition=eager),
-        selection=shop_built(),
-    )
+    conditions.update(dict.fromkeys(shop_built().resolve(graph), dg.AutomationCondition.eager()))
+
+    def with_condition(spec: dg.AssetSpec) -> dg.AssetSpec:
+        condition = conditions.get(spec.key)
+        return spec.replace_attributes(automation_condition=condition) if condition else spec
+
+    with warnings.catch_warnings():  # the one way to map specs across Definitions is in preview
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return merged.map_asset_specs(func=with_condition)

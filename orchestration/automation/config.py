@@ -56,7 +56,12 @@ def deploy_out(configured: str = "") -> Path:
 def dbt_descendants(roots: dg.AssetSelection) -> dg.AssetSelection:
     """`roots` and what dbt builds from them: their downstream assets without the dashboard
     pages and the deploy's publishing."""
-    return roots.downstream() - dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP)
+    return roots.downstream() - not_built_by_dbt()
+
+
+def not_built_by_dbt() -> dg.AssetSelection:
+    """The dashboard pages (materializable or not) and the deploy's publishing."""
+    return dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP, include_sources=True)
 
 
 def materializable(selection: dg.AssetSelection, graph: object) -> set[dg.AssetKey]:

@@ -9,7 +9,7 @@ run leaves the last good state in place, as a failed deploy uploads no artifact.
 the deploy also publishes is not part of it (it is no state slim CI reads).
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 
 from collections.abc import Sequence
 
@@ -19,12 +19,12 @@ from dataops.ci.deploy import Publisher
 from dataops.core.errors import DataOpsError, UsageError, first_line
 from dataops.core.paths import dbt_target_dir
 from orchestration.automation.config import (
-    DASHBOARD_GROUP,
     DEPLOY_CRON,
     DEPLOY_CRON_ENV,
     DEPLOY_GROUP,
     DEPLOY_TIMEZONE_ENV,
     deploy_out,
+    not_built_by_dbt,
     setting,
     timezone,
 )
@@ -74,7 +74,7 @@ def publish_state_asset(deps: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
 def last_built(graph: object) -> list[dg.AssetKey]:
     """The materializable assets no other one builds on, leaving out the dashboard pages and
     the deploy's own: what the publishing waits for."""
-    excluded = dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP).resolve(graph)
+    excluded = not_built_by_dbt().resolve(graph)
     keys = {
         key
         for key in graph.materializable_asset_keys  # type: ignore[attr-defined]

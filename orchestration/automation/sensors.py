@@ -13,11 +13,10 @@ nothing changed requests nothing, even with a lost cursor update. The first eval
 file as new: one run loads what is there (the load itself skips files it read before).
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 import dagster as dg
@@ -43,7 +42,7 @@ def landing_files(url: str) -> dict[str, FileState]:
     """Every file the landing source would read at `url`, by its path under it."""
     found: dict[str, FileState] = {}
     for table in FILES:
-        for item in _listed(url, table.file_glob):
+        for item in filesystem(bucket_url=url, file_glob=table.file_glob):  # file by file
             if not PurePosixPath(item["relative_path"]).name.startswith("."):
                 found[item["relative_path"]] = [
                     table.name,
@@ -51,11 +50,6 @@ def landing_files(url: str) -> dict[str, FileState]:
                     item["modification_date"].isoformat(),
                 ]
     return found
-
-
-def _listed(url: str, file_glob: str) -> Iterator[dict]:
-    for page in filesystem(bucket_url=url, file_glob=file_glob):
-        yield from page
 
 
 def landing_selection(tables: list[str]) -> dg.AssetSelection:
@@ -74,7 +68,7 @@ def run_key(changed: dict[str, FileState]) -> str:
     target=landing_selection([table.name for table in FILES]),
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="A new or replaced landing file loads its table and rebuilds what dbt builds from it.",
+    description="A new or replaced landing file loads its table and what dbt builds from it.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     url = landing_url()
