@@ -7,13 +7,20 @@ run_results.json, sources.json) into `<out>/prod-state` with the deploy's own `P
 It depends on the last assets dbt builds, so it runs only when the whole build passed: a failed
 run leaves the last good state in place, as a failed deploy uploads no artifact. The docs site
 the deploy also publishes is not part of it (it is no state slim CI reads).
+
+Only artifacts this run wrote are published: each file is taken from the run's own dbt target
+folder (`<dbt target>/dagster/<run id's first 8 characters>-*`, newest first), else from the dbt
+target folder, and only when it was written after the run started. Without a fresh manifest
+and run results nothing is published and the asset fails.
 """
 
 # no `from __future__ import annotations`: Dagster reads the decorated functions' annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
 from dataops.ci.deploy import Publisher
 from dataops.core.errors import DataOpsError, UsageError, first_line
@@ -32,6 +39,8 @@ from orchestration.automation.config import (
 PUBLISH_KEY = dg.AssetKey([DEPLOY_GROUP, "prod_state"])
 STATE_FILES = ("manifest.json", "run_results.json", "sources.json")
 STATE_FOLDER = "prod-state"
+REQUIRED_FILES = ("manifest.json", "run_results.json")
+CLOCK_SLACK_S = 1.0  # a file's time against the run's start: both from this machine's clock
 
 
 class PublishConfig(dg.Config):
@@ -55,20 +64,44 @@ def publish_state_asset(deps: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             "into <out>/prod-state after a build that passed."
         ),
     )
-    def prod_state(config: PublishConfig) -> dg.MaterializeResult:
-        target = dbt_target_dir()
-        if not (target / "manifest.json").exists():
-            raise DataOpsError(f"nothing to publish: no manifest.json in {target}")
-        publisher = Publisher(target, deploy_out(config.out))
-        publisher.prepare(STATE_FOLDER)
-        publisher.publish(STATE_FOLDER, *STATE_FILES)
-        folder = publisher.out / STATE_FOLDER  # type: ignore[operator]
-        published = sorted(path.name for path in folder.iterdir())
+    def prod_state(context: AssetExecutionContext, config: PublishConfig) -> dg.MaterializeResult:
+        record = context.instance.get_run_record_by_id(context.run_id)
+        started = record.start_time if record and record.start_time else 0.0
+        found = run_artifacts(context.run_id, started)
+        missing = [name for name in REQUIRED_FILES if name not in found]
+        if missing:
+            raise DataOpsError(
+                f"nothing published: this run's dbt build left no {', '.join(missing)} in"
+                f" {dbt_target_dir()}; the last published state stays"
+            )
+        out = deploy_out(config.out)
+        Publisher(dbt_target_dir(), out).prepare(STATE_FOLDER)
+        for name, folder in found.items():
+            Publisher(folder, out).publish(STATE_FOLDER, name)
         return dg.MaterializeResult(
-            metadata={"folder": dg.MetadataValue.path(str(folder)), "files": ", ".join(published)}
+            metadata={
+                "folder": dg.MetadataValue.path(str(out / STATE_FOLDER)),
+                "files": ", ".join(sorted(found)),
+            }
         )
 
     return prod_state
+
+
+def run_artifacts(run_id: str, started: float) -> dict[str, Path]:
+    """The state files a run wrote (after `started`, a timestamp), with the folder of each."""
+    target = dbt_target_dir()
+    run_folders = sorted(
+        (target / "dagster").glob(f"{run_id[:8]}-*"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    found: dict[str, Path] = {}
+    for name in STATE_FILES:
+        for folder in [*run_folders, target]:
+            path = folder / name
+            if path.exists() and path.stat().st_mtime >= started - CLOCK_SLACK_S:
+                found[name] = folder
+                break
+    return found
 
 
 def last_built(graph: object) -> list[dg.AssetKey]:

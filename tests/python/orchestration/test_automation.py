@@ -9,7 +9,8 @@ asset keys and groups of the real graph, so they need no dbt build); those marke
 import json
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ingestion.landing.tables import FILES
 from orchestration.automation import JOBS, SCHEDULES, SENSORS, automate
 from orchestration.automation.alerts import alert_on_run_failure, record_as_step
 from orchestration.automation.config import DEPLOY_CRON
-from orchestration.automation.schedules import PUBLISH_KEY, STATE_FILES, publish_state_asset
+from orchestration.automation.schedules import PUBLISH_KEY, STATE_FILES
 from orchestration.automation.sensors import landing_sensor
 
 LANDING_TABLES = [table.name for table in FILES]
@@ -261,13 +262,28 @@ def test_the_deploy_cron_and_timezone_come_from_the_environment(
 
 @pytest.fixture
 def dbt_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A dbt target folder of the test's own holding a build's artifacts."""
+    """A dbt target folder of the test's own, holding an earlier build's artifacts."""
     target = tmp_path / "target"
-    target.mkdir()
+    (target / "dagster").mkdir(parents=True)
+    an_hour_ago = time.time() - 3600
     for name in STATE_FILES:
-        (target / name).write_text(json.dumps({"artifact": name}))
+        (target / name).write_text(json.dumps({"build": "earlier", "artifact": name}))
+        os.utime(target / name, (an_hour_ago, an_hour_ago))
     monkeypatch.setenv("DBT_TARGET_PATH", str(target))
     return target
+
+
+def build_writing(folder: Callable[[AssetExecutionContext], Path], names: tuple[str, ...]):
+    """An asset standing in for dbt's build: it writes `names` into `folder(context)`."""
+
+    @dg.asset(deps=[fct_sessions], group_name="marts_sales")
+    def dbt_build(context: AssetExecutionContext) -> None:
+        target = folder(context)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (target / name).write_text(json.dumps({"build": context.run_id, "artifact": name}))
+
+    return dbt_build
 
 
 def ancestors(graph: object, key: dg.AssetKey) -> set[dg.AssetKey]:
@@ -282,40 +298,61 @@ def ancestors(graph: object, key: dg.AssetKey) -> set[dg.AssetKey]:
     return found
 
 
-def test_the_deploy_job_builds_everything_then_publishes_the_state(
-    dbt_target: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def deploy(dbt_build: dg.AssetsDefinition) -> tuple[dg.Definitions, dg.ExecuteInProcessResult]:
+    defs = automate(dg.Definitions(assets=[*SMALL_ASSETS, dbt_build], jobs=JOBS))
+    result = defs.get_job_def("deploy").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    return defs, result
+
+
+@pytest.fixture
+def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """DATAOPS_DEPLOY_OUT, holding the state an earlier deploy published."""
+    folder = tmp_path / "dist"
+    (folder / "prod-state").mkdir(parents=True)
+    (folder / "prod-state" / "manifest.json").write_text("last good")
+    monkeypatch.setenv("DATAOPS_DEPLOY_OUT", str(folder))
+    return folder
+
+
+def test_the_deploy_job_builds_everything_then_publishes_the_runs_state(
+    dbt_target: Path, out: Path
 ) -> None:
-    out = tmp_path / "dist"
-    (out / "prod-state").mkdir(parents=True)
-    (out / "prod-state" / "stale.json").write_text("{}")  # an earlier deploy's leftover
-    monkeypatch.setenv("DATAOPS_DEPLOY_OUT", str(out))
-    defs = small_defs()
-    result = defs.get_job_def("deploy").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    # the run's manifest and run results in its own folder, its sources.json in the target
+    in_run_folder = build_writing(
+        lambda context: dbt_target / "dagster" / f"{context.run_id[:8]}-0a1b2c3",
+        ("manifest.json", "run_results.json"),
+    )
+    defs, result = deploy(in_run_folder)
     assert result.success
     graph = defs.resolve_asset_graph()
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert materialized == graph.materializable_asset_keys
-    assert PUBLISH_KEY in materialized
-    published = out / "prod-state"
-    assert sorted(path.name for path in published.iterdir()) == sorted(STATE_FILES)
-    for name in STATE_FILES:
-        assert (published / name).read_text() == (dbt_target / name).read_text()
     # the publishing comes after every other asset
     assert ancestors(graph, PUBLISH_KEY) == graph.materializable_asset_keys - {PUBLISH_KEY}
+    published = out / "prod-state"
+    assert sorted(path.name for path in published.iterdir()) == [
+        "manifest.json",
+        "run_results.json",
+    ]  # the earlier build's sources.json is not this run's
+    for name in ("manifest.json", "run_results.json"):
+        assert json.loads((published / name).read_text())["build"] == result.run_id
+
+    in_target = build_writing(lambda context: dbt_target, STATE_FILES)
+    _, result = deploy(in_target)
+    assert result.success
+    assert sorted(path.name for path in published.iterdir()) == sorted(STATE_FILES)
+    for name in STATE_FILES:
+        assert json.loads((published / name).read_text())["build"] == result.run_id
 
 
-def test_without_a_manifest_nothing_is_published(
-    dbt_target: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (dbt_target / "manifest.json").unlink()
-    out = tmp_path / "dist"
-    (out / "prod-state").mkdir(parents=True)
-    (out / "prod-state" / "manifest.json").write_text("last good")
-    monkeypatch.setenv("DATAOPS_DEPLOY_OUT", str(out))
-    result = dg.materialize(
-        [publish_state_asset([])], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+def test_a_run_whose_build_left_no_artifacts_publishes_nothing(dbt_target: Path, out: Path) -> None:
+    _, result = deploy(build_writing(lambda context: dbt_target, ("sources.json",)))
     assert not result.success
+    (failure,) = [event for event in result.all_events if event.is_step_failure]
+    assert "no manifest.json, run_results.json" in failure.step_failure_data.error.cause.message
+    assert sorted(path.name for path in (out / "prod-state").iterdir()) == ["manifest.json"]
     assert (out / "prod-state" / "manifest.json").read_text() == "last good"
 
 
