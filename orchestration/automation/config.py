@@ -12,6 +12,7 @@ selections its jobs and sensors share.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,7 +62,9 @@ def dbt_descendants(roots: dg.AssetSelection) -> dg.AssetSelection:
 
 def not_built_by_dbt() -> dg.AssetSelection:
     """The dashboard pages (materializable or not) and the deploy's publishing."""
-    return dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP, include_sources=True)
+    with warnings.catch_warnings():  # selecting external assets by group is in beta
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP, include_sources=True)
 
 
 def materializable(selection: dg.AssetSelection, graph: object) -> set[dg.AssetKey]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator
 from support.webhook import Receiver, receiving
 
 from dataops import pipeline
@@ -155,7 +156,7 @@ def test_a_dropped_file_runs_its_landing_table_and_what_dbt_builds_from_it(
     assert request.tags["dataops/landing_tables"] == "web_sessions"
 
     # the requested run runs, and materializes exactly that
-    job = defs.get_implicit_global_asset_job_def()
+    job = defs.resolve_implicit_global_asset_job_def()
     run = job.execute_in_process(instance=instance, asset_selection=request.asset_selection)
     assert run.success
     materialized = {event.asset_key for event in run.get_asset_materialization_events()}
@@ -192,8 +193,20 @@ def test_files_of_two_tables_dropped_together_start_one_run_of_both(landing: Pat
     }
 
 
+def real_manifest() -> dict:
+    """The dbt manifest the real definitions are made of (dbt's own graph)."""
+    from orchestration.assets.project import manifest
+
+    return manifest()
+
+
+def dbt_key(node: dict) -> dg.AssetKey:
+    """dagster-dbt's default key of a dbt node (the contract's)."""
+    return DagsterDbtTranslator().get_asset_key(node)
+
+
 def manifest_descendants(manifest: dict, table: str) -> set[str]:
-    """The names of the models, seeds and snapshots dbt builds from source landing.<table>."""
+    """The models, seeds and snapshots dbt builds from source landing.<table>."""
     source = next(
         unique_id
         for unique_id, node in manifest["sources"].items()
@@ -206,7 +219,7 @@ def manifest_descendants(manifest: dict, table: str) -> set[str]:
             if child.split(".")[0] in {"model", "seed", "snapshot"} and child not in found:
                 found.add(child)
                 todo.append(child)
-    return {manifest["nodes"][unique_id]["name"] for unique_id in found}
+    return found
 
 
 @pytest.mark.parametrize("table", LANDING_TABLES)
@@ -219,9 +232,9 @@ def test_on_the_real_definitions_the_selection_is_the_table_and_its_dbt_descenda
     result = evaluate(defs, instance, None)
     assert len(result.run_requests) == 1
     selection = set(result.run_requests[0].asset_selection)
-    manifest = json.loads((REPO_ROOT / "target" / "manifest.json").read_text())
+    manifest = real_manifest()
     expected = {dg.AssetKey(["landing", table])} | {
-        dg.AssetKey(name) for name in manifest_descendants(manifest, table)
+        dbt_key(manifest["nodes"][unique_id]) for unique_id in manifest_descendants(manifest, table)
     }
     assert selection - expected == set()
     assert expected - selection == set()
@@ -300,7 +313,7 @@ def ancestors(graph: object, key: dg.AssetKey) -> set[dg.AssetKey]:
 
 def deploy(dbt_build: dg.AssetsDefinition) -> tuple[dg.Definitions, dg.ExecuteInProcessResult]:
     defs = automate(dg.Definitions(assets=[*SMALL_ASSETS, dbt_build], jobs=JOBS))
-    result = defs.get_job_def("deploy").execute_in_process(
+    result = defs.resolve_job_def("deploy").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
     return defs, result
@@ -359,15 +372,24 @@ def test_a_run_whose_build_left_no_artifacts_publishes_nothing(dbt_target: Path,
 def test_on_the_real_definitions_the_deploy_job_selects_every_asset_and_check() -> None:
     defs = real_defs()
     graph = defs.resolve_asset_graph()
-    job = defs.get_job_def("deploy")
-    selected = set(job.asset_layer.selected_asset_keys)
-    assert selected == set(graph.materializable_asset_keys)
-    assert set(job.asset_layer.selected_asset_check_keys) == set(graph.asset_check_keys)
-    assert PUBLISH_KEY in selected
-    pages = {key for key in graph.materializable_asset_keys if key.path[0] == "dashboard"}
-    assert ancestors(graph, PUBLISH_KEY) == set(graph.materializable_asset_keys) - pages - {
-        PUBLISH_KEY
+    manifest = real_manifest()
+    built = {
+        dbt_key(node)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in {"model", "seed", "snapshot"}
     }
+    loaded = {
+        dg.AssetKey([node["source_name"], node["name"]])
+        for node in manifest["sources"].values()
+        if node["source_name"] in pipeline.source_names()
+    }
+    (job,) = JOBS
+    selected = job.selection.resolve(graph)
+    pages = {key for key in selected if graph.get(key).group_name == "dashboard"}
+    assert selected - pages == built | loaded | {PUBLISH_KEY}
+    assert job.selection.resolve_checks(graph) == set(graph.asset_check_keys)
+    assert any(key.name == "freshness" for key in graph.asset_check_keys)
+    assert ancestors(graph, PUBLISH_KEY) >= built | loaded
 
 
 # -- the Shop API's declarative automation ---------------------------------------------------
@@ -465,7 +487,7 @@ def failed_run(
     defs = dg.Definitions(assets=[asset], sensors=[alert_on_run_failure])
     instance = dg.DagsterInstance.ephemeral()
     cursor = evaluate_alerts(defs, instance, None)  # the sensor starts before the run
-    result = defs.get_implicit_global_asset_job_def().execute_in_process(
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
         instance=instance, raise_on_error=False
     )
     assert not result.success
