@@ -1,14 +1,7 @@
 """The run-failure sensor: a failed Dagster run posts the existing webhook alert
 (`dataops.alerts`, configured by DATAOPS_ALERT_WEBHOOK), once per failure.
 
-How a Dagster run maps to the run history (`observability.*`, whose `run_id` groups what one
-recorded command did): each step of a Dagster run records under its own history run id,
-`<Dagster run id>-<step key>` (`-<attempt>` added for a retry, `history_run_id`). A step sets it
-(`record_as_step`) before it calls the pipeline functions, whose rows and alert then carry it.
-Per step, not per run: a run's three ingestion steps each record an `ingest` command, and one
-command per history run is what the history's key (run id and command) holds; a retry is a
-command again. The Dagster run id leads every id, so `like '<run id>%'` finds a run's history.
-
+Each step of a Dagster run records its history under its own run id (`orchestration.history`).
 The pipeline functions alert for what they recorded failing (`pipeline.recorded`), and
 `dataops.alerts.send` remembers each alerted failure of a history run in
 `observability.alerts_sent`. So the sensor asks, for each failed step, `alerts.send` for the
@@ -32,25 +25,9 @@ import requests
 from dataops import alerts, observability, pipeline
 from dataops.core.errors import DataOpsError, first_line
 from dataops.core.warehouse import WarehouseSettings, resolve
+from orchestration.history import history_run_id
 
 FAILED_RUN_COMMAND = "run"
-RUN_ID_ENV = "DATAOPS_RUN_ID"  # what `observability.run_id` reads
-
-
-def history_run_id(dagster_run_id: str, step_key: str | None = None, attempt: int = 0) -> str:
-    """The run history's id of a Dagster step (or of the run itself, without a step)."""
-    if step_key is None:
-        return dagster_run_id
-    return f"{dagster_run_id}-{step_key}" + (f"-{attempt}" if attempt else "")
-
-
-def record_as_step(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:
-    """Make what this step's pipeline functions record (and alert) carry its history run id;
-    returns it."""
-    op = context.op_execution_context
-    run_id = history_run_id(op.run_id, str(op.op_handle), op.retry_number)
-    os.environ[RUN_ID_ENV] = run_id
-    return run_id
 
 
 def record_failure(

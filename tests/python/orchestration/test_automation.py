@@ -26,10 +26,11 @@ from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import WarehouseSettings
 from ingestion.landing.tables import FILES
 from orchestration.automation import JOBS, SCHEDULES, SENSORS, automate
-from orchestration.automation.alerts import alert_on_run_failure, record_as_step
+from orchestration.automation.alerts import alert_on_run_failure
 from orchestration.automation.config import DEPLOY_CRON
 from orchestration.automation.schedules import PUBLISH_KEY, STATE_FILES
 from orchestration.automation.sensors import landing_sensor
+from orchestration.history import record_as_step
 
 LANDING_TABLES = [table.name for table in FILES]
 
@@ -472,6 +473,16 @@ def recorded_and_broken(context: AssetExecutionContext) -> None:
         raise DataOpsError("shop: the API answered 503")
 
 
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+def retried_and_broken(context: AssetExecutionContext) -> None:
+    """Fails twice, each attempt inside a pipeline function's recording."""
+    from dataops.core.warehouse import resolve
+
+    record_as_step(context)
+    with pipeline.recorded("ingest", resolve()):
+        raise DataOpsError(f"shop: the API answered 503 (attempt {context.retry_number})")
+
+
 def evaluate_alerts(
     defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
 ) -> str | None:
@@ -529,3 +540,47 @@ def test_a_failure_the_pipeline_already_alerted_is_not_alerted_again(
     assert history(fresh_database, run_id) == [
         (f"{run_id}-recorded_and_broken", "ingest", "failed")
     ]
+
+
+@pytest.mark.slow  # a load and dbt source freshness
+def test_on_the_real_definitions_a_step_records_its_history_under_its_own_run_id(
+    landing: Path,
+    fresh_database: WarehouseSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defs = real_defs()
+    monkeypatch.setenv("DATABASE_URL", fresh_database.url())
+    monkeypatch.setenv("DATAOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("DATAOPS_RUN_ID", "a-process-wide-id")  # what a step must not record under
+    header = "session_id,customer_id,channel,device,started_at,pageviews,order_id\n"
+    row = "1,2,email,mobile,2026-01-02T03:04:05Z,3,\n"
+    drop(landing, "web_sessions", "day1.csv", header + row, time.time())
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=[dg.AssetKey(["landing", "web_sessions"])],
+    )
+    assert result.success
+    recorded = history(fresh_database, result.run_id)
+    assert [row for row in recorded if row[1] == "ingest"] == [
+        (f"{result.run_id}-ingest_landing", "ingest", "success")
+    ]
+    # every step (the freshness check's too) records under its own id, none under the process's
+    steps = {row[0].removeprefix(f"{result.run_id}-") for row in recorded}
+    assert len(steps) == len(recorded)
+    assert history(fresh_database, "a-process-wide-id") == []
+
+
+def test_each_attempt_of_a_retried_step_records_and_alerts_on_its_own(
+    webhook: Receiver, fresh_database: WarehouseSettings
+) -> None:
+    defs, instance, cursor, run_id = failed_run(retried_and_broken)
+    step = f"{run_id}-retried_and_broken"
+    assert history(fresh_database, run_id) == [
+        (step, "ingest", "failed"),
+        (f"{step}-1", "ingest", "failed"),
+    ]
+    assert len(webhook.messages) == 2  # each attempt's own
+    evaluate_alerts(defs, instance, cursor)
+    assert len(webhook.messages) == 2
