@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
 from dataops.core.errors import UsageError
 from dataops.core.paths import state_dir
+
+if TYPE_CHECKING:  # what `Definitions.resolve_asset_graph` returns; dagster does not export it
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
 DEPLOY_CRON_ENV = "DATAOPS_DEPLOY_CRON"
 DEPLOY_CRON = "17 5 * * *"  # .github/workflows/deploy.yml's schedule (a test keeps them equal)
@@ -67,6 +71,6 @@ def not_built_by_dbt() -> dg.AssetSelection:
         return dg.AssetSelection.groups(DASHBOARD_GROUP, DEPLOY_GROUP, include_sources=True)
 
 
-def materializable(selection: dg.AssetSelection, graph: object) -> set[dg.AssetKey]:
+def materializable(selection: dg.AssetSelection, graph: AssetGraph) -> set[dg.AssetKey]:
     """The keys of `selection` a run can materialize (no external assets) in an asset graph."""
-    return {key for key in selection.resolve(graph) if graph.get(key).is_materializable}  # type: ignore[attr-defined]
+    return {key for key in selection.resolve(graph) if graph.get(key).is_materializable}

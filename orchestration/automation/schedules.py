@@ -18,6 +18,7 @@ and run results nothing is published and the asset fails.
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster import AssetExecutionContext
@@ -35,6 +36,9 @@ from orchestration.automation.config import (
     setting,
     timezone,
 )
+
+if TYPE_CHECKING:  # what `Definitions.resolve_asset_graph` returns; dagster does not export it
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
 PUBLISH_KEY = dg.AssetKey([DEPLOY_GROUP, "prod_state"])
 STATE_FILES = ("manifest.json", "run_results.json", "sources.json")
@@ -104,16 +108,12 @@ def run_artifacts(run_id: str, started: float) -> dict[str, Path]:
     return found
 
 
-def last_built(graph: object) -> list[dg.AssetKey]:
+def last_built(graph: "AssetGraph") -> list[dg.AssetKey]:
     """The materializable assets no other one builds on, leaving out the dashboard pages and
     the deploy's own: what the publishing waits for."""
     excluded = not_built_by_dbt().resolve(graph)
-    keys = {
-        key
-        for key in graph.materializable_asset_keys  # type: ignore[attr-defined]
-        if key not in excluded
-    }
-    return sorted(key for key in keys if not graph.get(key).child_keys & keys)  # type: ignore[attr-defined]
+    keys = {key for key in graph.materializable_asset_keys if key not in excluded}
+    return sorted(key for key in keys if not graph.get(key).child_keys & keys)
 
 
 deploy_job = dg.define_asset_job(
