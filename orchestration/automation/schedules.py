@@ -11,7 +11,10 @@ the deploy also publishes is not part of it (it is no state slim CI reads).
 Only artifacts this run wrote are published: each file is taken from the run's own dbt target
 folder (`<dbt target>/dagster/<run id's first 8 characters>-*`, newest first), else from the dbt
 target folder, and only when it was written after the run started. Without a fresh manifest
-and run results nothing is published and the asset fails.
+and run results nothing is published and the asset fails. The source freshness checks are no
+dependency of an asset: they run beside dbt's build (which takes longer), and when they have not
+written sources.json by the time of the publishing, it is left out rather than an earlier one
+published.
 """
 
 # no `from __future__ import annotations`: Dagster reads the decorated functions' annotations
