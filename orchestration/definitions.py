@@ -1,9 +1,17 @@
-"""The Dagster definitions of the pipeline: `dagster dev -m orchestration.definitions`."""
+"""Everything Dagster loads: `dagster ... -m orchestration.definitions`."""
 
-from __future__ import annotations
-
-import dagster as dg
+from dagster import Definitions
 
 from orchestration.assets import ASSET_CHECKS, ASSETS, RESOURCES
+from orchestration.automation import JOBS, SCHEDULES, SENSORS, automate
 
-defs = dg.Definitions(assets=[*ASSETS], asset_checks=[*ASSET_CHECKS], resources=RESOURCES)
+defs = automate(
+    Definitions(
+        assets=[*ASSETS],
+        asset_checks=[*ASSET_CHECKS],
+        jobs=[*JOBS],
+        schedules=[*SCHEDULES],
+        sensors=[*SENSORS],
+        resources=RESOURCES,
+    )
+)

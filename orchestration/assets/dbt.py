@@ -42,7 +42,8 @@ from dataops import observability, pipeline
 from dataops.core.errors import DataOpsError
 from dataops.core.paths import dbt_target_dir
 from dataops.core.warehouse import WarehouseSettings
-from orchestration.assets.project import Warehouse, history_run, owners
+from orchestration.assets.project import Warehouse, owners
+from orchestration.history import step_history
 
 FOLDER_GROUPS = ("staging", "marts")  # layers grouped by their folder (source, area)
 
@@ -135,7 +136,7 @@ def dbt_project_assets(project_dir: Path, manifest: Mapping[str, Any]) -> dg.Ass
     def dbt_build(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterator[Any]:
         settings = warehouse.settings()
         target = dbt_target_dir() / "dagster" / f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:7]}"
-        with history_run(context), pipeline.recorded("transform", settings):
+        with step_history(context), pipeline.recorded("transform", settings):
             observability.ensure_tables(settings)  # the run-history sources models read
             invocation = _invocation(context, project_dir, settings, target)
             try:
@@ -143,6 +144,7 @@ def dbt_project_assets(project_dir: Path, manifest: Mapping[str, Any]) -> dg.Ass
             finally:
                 rows = observability.dbt_node_rows(target, "build")
                 pipeline.record_history(settings, "dbt_nodes", rows)
+                _keep_artifacts(target)
                 shutil.rmtree(target, ignore_errors=True)
             if not invocation.is_successful():
                 raise DataOpsError(
@@ -151,3 +153,11 @@ def dbt_project_assets(project_dir: Path, manifest: Mapping[str, Any]) -> dg.Ass
                 )
 
     return dbt_build
+
+
+def _keep_artifacts(target: Path) -> None:
+    """Leave the build's manifest and run results in dbt's target folder, where a CLI build
+    leaves them: the daily deploy publishes them from there for slim CI to defer to."""
+    for name in ("manifest.json", "run_results.json"):
+        if (target / name).exists():
+            shutil.copy2(target / name, dbt_target_dir() / name)

@@ -17,7 +17,8 @@ import dagster as dg
 from dataops import observability, pipeline
 from dataops.core.errors import DataOpsError
 from dataops.core.paths import dbt_target_dir
-from orchestration.assets.project import Warehouse, history_run, source_tables
+from orchestration.assets.project import Warehouse, source_tables
+from orchestration.history import step_history
 
 CHECK_NAME = "freshness"
 SEVERITY = {"warn": dg.AssetCheckSeverity.WARN}
@@ -59,7 +60,7 @@ def freshness_checks(loaded: dict[str, Any]) -> dg.AssetChecksDefinition:
     ) -> Iterator[dg.AssetCheckResult]:
         failure: DataOpsError | None = None
         try:
-            with history_run(context):
+            with step_history(context):
                 pipeline.freshness(settings=warehouse.settings())
         except DataOpsError as exc:  # stale past the error limit: the checks below say which
             failure = exc

@@ -28,7 +28,8 @@ from dlt.common.configuration.exceptions import ConfigurationException
 
 from dataops import pipeline
 from dataops.core.errors import DataOpsError, first_line
-from orchestration.assets.project import Warehouse, history_run, owners, source_tables
+from orchestration.assets.project import Warehouse, owners, source_tables
+from orchestration.history import step_history
 
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -77,7 +78,7 @@ def source_assets(source: str, loaded: dict[str, Any]) -> dg.AssetsDefinition:
         data = [table for table in selected if not table.startswith("_")]
         whole = not data or len(selected) == len(tables)
         try:
-            with history_run(context):
+            with step_history(context):
                 counts = pipeline.ingest(
                     [source], tables=() if whole else data, settings=warehouse.settings()
                 )

@@ -8,9 +8,7 @@ be older than the models, and the assets must be the project as it is.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ from typing import Any
 import dagster as dg
 
 from dataops import dbt as dbt_runner
-from dataops import observability
 from dataops.core.errors import DataOpsError, first_line
 from dataops.core.paths import REPO_ROOT, state_dir
 from dataops.core.warehouse import WarehouseSettings, resolve
@@ -34,17 +31,6 @@ class Warehouse(dg.ConfigurableResource):
         if self.database_url:
             return WarehouseSettings.from_url(self.database_url, origin="orchestration")
         return resolve()
-
-
-@contextlib.contextmanager
-def history_run(
-    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
-) -> Iterator[None]:
-    """The step as a run of its own in the run history: `dagster-<run>-<step>`, so each step's
-    row (one `ingest` per source) keeps the history's grain, one row per run and command."""
-    step = context.op_execution_context
-    with observability.run_scope(f"dagster-{step.run_id[:8]}-{step.op.name}"):
-        yield
 
 
 def manifest_folder(project_dir: Path) -> Path:
