@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dataops import dbt as dbt_runner
@@ -166,20 +166,27 @@ def checked_sources(requested: Sequence[str]) -> list[str]:
 
 
 def ingest(
-    sources: Sequence[str] = (), *, settings: WarehouseSettings | None = None
+    sources: Sequence[str] = (),
+    *,
+    tables: Sequence[str] = (),
+    settings: WarehouseSettings | None = None,
 ) -> dict[str, dict[str, int]]:
     """Load the named sources (all when none) into their `raw_<source>` schemas.
 
-    One source's failure does not keep the others from loading; the run still fails,
-    naming every source that failed. Returns the rows loaded per table of each source.
+    `tables` narrows the load of a source whose tables are selectable (the landing files,
+    `Source.tables_selectable`) to those tables; other sources load whole. One source's
+    failure does not keep the others from loading; the run still fails, naming every source
+    that failed. Returns the rows loaded per table of each source.
     """
     names = checked_sources(sources)  # usage errors first, before any connection
     settings = settings or resolve()
     with recorded("ingest", settings):
-        return _ingest(names, settings)
+        return _ingest(names, settings, tuple(tables))
 
 
-def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str, int]]:
+def _ingest(
+    names: list[str], settings: WarehouseSettings, tables: tuple[str, ...] = ()
+) -> dict[str, dict[str, int]]:
     settings.check()
     loader = roles.for_step(settings, "loader")  # dlt loads as the loader; the owner records
     failures: list[DataOpsError] = []
@@ -187,7 +194,9 @@ def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str
     with demo_endpoints(names) as overrides:
         for name in names:
             try:
-                loaded[name] = _ingest_source(name, settings, loader, overrides.get(name, {}))
+                loaded[name] = _ingest_source(
+                    name, settings, loader, overrides.get(name, {}), tables
+                )
             except DataOpsError as exc:
                 failures.append(exc)  # one source's failure must not keep the others from loading
                 if len(names) > 1:
@@ -203,14 +212,18 @@ def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str
 
 
 def _ingest_source(
-    name: str, settings: WarehouseSettings, loader: WarehouseSettings, overrides: dict[str, str]
+    name: str,
+    settings: WarehouseSettings,
+    loader: WarehouseSettings,
+    overrides: dict[str, str],
+    tables: tuple[str, ...] = (),
 ) -> dict[str, int]:
     from ingestion.registry import SOURCES, run_source
 
     say(f"{name}: loading into raw_{name} ...")
     started = observability.utcnow()
     try:
-        counts = run_source(SOURCES[name], loader, **overrides)
+        counts = run_source(SOURCES[name], loader, tables=tables, **overrides)
     except DataOpsError as exc:
         rows = observability.ingestion_rows(
             name, {}, {}, started, None, status="failed", error=str(exc)
@@ -218,41 +231,63 @@ def _ingest_source(
         record_history(settings, "ingestion_tables", rows)
         raise
     tables = {table: rows for table, rows in counts.items() if table != "_rejected_rows"}
-    rejected = rejected_since(loader, name, started) if counts.get("_rejected_rows") else {}
-    rows = observability.ingestion_rows(name, tables, rejected, started, None)
+    rejects = rejects_since(loader, name, started) if counts.get("_rejected_rows") else Rejects()
+    rows = observability.ingestion_rows(name, tables, rejects.per_table(), started, None)
     record_history(settings, "ingestion_tables", rows)
     analyze_schema(loader, f"raw_{name}")
     summary = ", ".join(f"{table} {rows:,}" for table, rows in counts.items()) or "no new rows"
-    if rejected:
-        summary += "; rejected: " + rejects_by_origin(loader, name, started)
+    if rejects.counts:
+        summary += "; rejected: " + rejects.by_origin()
     elapsed = (observability.utcnow() - started).total_seconds()
     say(f"{name}: done in {elapsed:.1f}s ({summary})")
     return counts
 
 
-def rejects_by_origin(
-    settings: WarehouseSettings, source: str, started: object, shown: int = 3
-) -> str:
-    """Which files or endpoints the loads of `source` completed since `started` rejected
-    records of, and how many: the `shown` with the most, then "and N more", so the
-    summary line says what to fix and stays one line."""
+@dataclass(frozen=True)
+class Rejects:
+    """The records the loads of a source quarantined since a moment: (table, origin) -> rows,
+    where the origin is the file or endpoint (the table when a reject names none)."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def per_table(self) -> dict[str, int]:
+        """Rows quarantined per raw table (the run history's `rows_rejected`)."""
+        tables: dict[str, int] = {}
+        for (table, _), rows in self.counts.items():
+            tables[table] = tables.get(table, 0) + rows
+        return tables
+
+    def by_origin(self, shown: int = 3) -> str:
+        """The `shown` files or endpoints with the most rejects, then "and N more", so the
+        summary line says what to fix and stays one line."""
+        per_origin: dict[str, int] = {}
+        for (_, origin), rows in self.counts.items():  # in the origins' order (collation)
+            per_origin[origin] = per_origin.get(origin, 0) + rows
+        ranked = sorted(per_origin.items(), key=lambda item: -item[1])  # stable: ties by name
+        text = ", ".join(f"{origin} {rows:,}" for origin, rows in ranked[:shown])
+        if len(ranked) > shown:
+            text += f" and {len(ranked) - shown:,} more"
+        return text
+
+
+def rejects_since(settings: WarehouseSettings, source: str, started: object) -> Rejects:
+    """What the loads of `source` completed since `started` quarantined, per table and origin:
+    one query, read once per load with rejects, for the history and the summary line."""
     from psycopg2 import sql
 
     schema = sql.Identifier(f"raw_{source}")
     statement = sql.SQL(
-        "select coalesce(rejected.origin, rejected.table_name), count(*)"
+        "select rejected.table_name, coalesce(rejected.origin, rejected.table_name), count(*)"
         " from {}._rejected_rows as rejected"
         " join {}._dlt_loads as loads on rejected._dlt_load_id = loads.load_id"
         " where loads.inserted_at >= %s and rejected._is_marker is not true"
-        " group by 1 order by 2 desc, 1"
+        " group by 1, 2 order by 2, 1"
     ).format(schema, schema)
     with settings.session() as connection, connection.cursor() as cursor:
         cursor.execute(statement, (started,))
-        origins = [(str(origin), int(rows)) for origin, rows in cursor.fetchall()]
-    text = ", ".join(f"{origin} {rows:,}" for origin, rows in origins[:shown])
-    if len(origins) > shown:
-        text += f" and {len(origins) - shown:,} more"
-    return text
+        return Rejects(
+            {(str(table), str(origin)): int(rows) for table, origin, rows in cursor.fetchall()}
+        )
 
 
 def analyze_schema(settings: WarehouseSettings, schema: str) -> None:
@@ -270,22 +305,6 @@ def analyze_schema(settings: WarehouseSettings, schema: str) -> None:
             cursor.execute(
                 sql.SQL("analyze {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
             )
-
-
-def rejected_since(settings: WarehouseSettings, source: str, started: object) -> dict[str, int]:
-    """Rows quarantined per table by the loads of `source` completed since `started`."""
-    from psycopg2 import sql
-
-    schema = sql.Identifier(f"raw_{source}")
-    statement = sql.SQL(
-        "select rejected.table_name, count(*) from {}._rejected_rows as rejected"
-        " join {}._dlt_loads as loads on rejected._dlt_load_id = loads.load_id"
-        " where loads.inserted_at >= %s and rejected._is_marker is not true"
-        " group by rejected.table_name"
-    ).format(schema, schema)
-    with settings.session() as connection, connection.cursor() as cursor:
-        cursor.execute(statement, (started,))
-        return {str(table): int(rows) for table, rows in cursor.fetchall()}
 
 
 # -- dbt --------------------------------------------------------------------------------------

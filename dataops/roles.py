@@ -29,7 +29,6 @@ password (trust authentication) gets random role passwords, kept in `<state>/rol
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import os
@@ -47,6 +46,7 @@ from dataops.core.console import say
 from dataops.core.errors import DataOpsError, first_line
 from dataops.core.paths import REPO_ROOT, state_dir
 from dataops.core.warehouse import WarehouseSettings
+from dataops.raw_indexes import ensure_source_indexes
 
 REPORTER_STATEMENT_TIMEOUT = "5s"
 REPORTER_SETTINGS = {
@@ -154,10 +154,8 @@ def role_connection(settings: WarehouseSettings, key: str) -> WarehouseSettings:
 
 # -- the pipeline's steps ---------------------------------------------------------------------
 
-# per database and owner: the raw schemas this process has prepared; and the databases whose
-# declared raw indexes all exist
+# per database and owner: the raw schemas this process has prepared
 _PREPARED: dict[tuple[str, int, str, str], set[str]] = {}
-_INDEXED: set[tuple[str, int, str]] = set()
 
 
 def for_step(settings: WarehouseSettings, key: str) -> WarehouseSettings:
@@ -246,6 +244,7 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
         try:
             with settings.session() as connection, connection.cursor() as cursor:
                 notes: list[str] = []
+                _check_administered(cursor, settings.user)
                 reporter = _reporter_settings(cursor)
                 for statement, params in _statements(settings, raw, built, reporter, notes):
                     cursor.execute(statement, params)
@@ -269,6 +268,29 @@ def ensure_roles(settings: WarehouseSettings, raw_schemas: Sequence[str] | None 
         say(f"warning: {note}")
     _PREPARED.setdefault(_owner_key(settings), set()).update(raw)
 
+
+def _check_administered(cursor: psycopg2.extensions.cursor, owner: str) -> None:
+    """Stop, naming the grant to ask for, when roles exist that an owner with CREATEROLE but
+    not a superuser may not manage: since PostgreSQL 16, those it holds no ADMIN OPTION on.
+    (Without CREATEROLE, the first statement fails and says to connect with it.)"""
+    cursor.execute(_NOT_ADMINISTERED, ([chosen.name for chosen in ROLES.values()],))
+    foreign = [name for (name,) in cursor.fetchall()]
+    if foreign:
+        names = ", ".join(chosen.name for chosen in ROLES.values())
+        raise RoleError(
+            f"{owner} may not manage the existing roles {', '.join(foreign)} (since PostgreSQL"
+            " 16 a role with CREATEROLE manages only the roles it created): ask the database"
+            f" administrator to run `grant {names} to {owner} with admin option`"
+        )
+
+
+_NOT_ADMINISTERED = (
+    "select rolname from pg_roles where rolname = any(%s)"
+    " and current_setting('server_version_num')::int >= 160000"
+    " and (select rolcreaterole and not rolsuper from pg_roles where rolname = current_user)"
+    " and not pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION')"
+    " order by rolname"
+)
 
 Statement = tuple[sql.Composable, tuple[object, ...] | None]
 Settings = dict[str | None, dict[str, str]]  # database (None: every database) -> name -> value
@@ -309,7 +331,10 @@ def _role_statements(settings: WarehouseSettings) -> list[Statement]:
             _sql("grant connect on database {} to {}", ident(settings.dbname), ident(chosen.name))
         )
     for key in ("loader", "transformer"):
-        out.append(_sql(_ADMINISTER, sql.Literal(ROLES[key].name), ident(ROLES[key].name)))
+        administer = sql.SQL(_ADMINISTER).format(
+            role=sql.Literal(ROLES[key].name), name=ident(ROLES[key].name)
+        )
+        out.append((administer, None))
     reporter = ident(ROLES["reporter"].name)
     out.append(
         _sql("alter role {} connection limit %s", reporter, params=(REPORTER_CONNECTION_LIMIT,))
@@ -322,10 +347,14 @@ _CREATE_ROLE = (
     "if not exists (select from pg_roles where rolname = {}) then create role {} nologin; end if; "
     "exception when duplicate_object or unique_violation then null; end $$"
 )
+# since PostgreSQL 16 a role's creator may administer it but neither act as it (SET) nor use
+# its privileges (USAGE), which handing objects to it and granting on its tables need
 _ADMINISTER = (
     "do $$ begin "
     "if not (select rolsuper from pg_roles where rolname = current_user) "
-    "and not pg_has_role(current_user, {}, 'MEMBER') then grant {} to current_user; end if; "
+    "and not (pg_has_role(current_user, {role}, 'USAGE') "
+    "and (current_setting('server_version_num')::int < 160000 "
+    "or pg_has_role(current_user, {role}, 'SET'))) then grant {name} to current_user; end if; "
     "end $$"
 )
 
@@ -377,12 +406,13 @@ def _database_statements(dbname: str) -> list[Statement]:
     database = sql.Identifier(dbname)
     loader, transformer = (sql.Identifier(ROLES[key].name) for key in ("loader", "transformer"))
     reporter = sql.Literal(ROLES["reporter"].name)
-    writers = sql.SQL(", ").join(sql.SQL(f"pg_catalog.{f}") for f in LARGE_OBJECT_WRITERS)
+    writers = ", ".join(f"pg_catalog.{function}" for function in LARGE_OBJECT_WRITERS)
+    first_writer = sql.Literal(f"pg_catalog.{LARGE_OBJECT_WRITERS[0]}")
     return [
         _sql("grant create, temporary on database {} to {}", database, transformer),
         _sql("grant temporary on database {} to {}", database, loader),
         _sql(_REVOKE_TEMPORARY, database),
-        _sql(_REVOKE_LARGE_OBJECTS, sql.Literal(f"pg_catalog.{LARGE_OBJECT_WRITERS[0]}"), writers),
+        _sql(_REVOKE_LARGE_OBJECTS, first_writer, sql.SQL(writers), sql.Literal(writers)),
         _sql(_DROP_REPORTER_LARGE_OBJECTS, reporter),
         _sql(_REVOKE_PUBLIC_SCHEMA),
     ]
@@ -404,7 +434,9 @@ _REVOKE_LARGE_OBJECTS = (
     "if (select rolsuper from pg_roles where rolname = current_user) then "
     "revoke execute on function {} from public; "
     "else raise warning 'every role may create large objects in this database, the "
-    "reporter too: run `dataops db roles` once as a superuser'; end if; end if; end $$"
+    "reporter too, and only a superuser may take that away: ask the database administrator "
+    "to run `revoke execute on function % from public` in database %, or `dataops db roles` "
+    "once as a superuser', {}, current_database(); end if; end if; end $$"
 )
 _DROP_REPORTER_LARGE_OBJECTS = (
     "do $$ declare stored oid; begin "
@@ -501,62 +533,6 @@ _HANDOVER = (
     "raise warning 'cannot hand % to %: %', found.object, found.owner, sqlerrm; end; "
     "end loop; end $$"
 )
-
-
-# -- raw indexes ------------------------------------------------------------------------------
-
-
-def source_indexes(project_dir: Path = REPO_ROOT) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(schema, table, columns) of every index a source table declares (`config: meta:
-    indexes:`, a list of column lists), as `macros/source_indexes.sql` reads them: read here
-    from the YAML (~15 ms), as a `dbt run-operation` would cost a dbt process (~3 s)."""
-    declared: list[tuple[str, str, tuple[str, ...]]] = []
-    for path in sorted((project_dir / "models").rglob("*.yml")):
-        text = path.read_text()
-        if "sources:" not in text or "indexes:" not in text:
-            continue
-        for source in (yaml.safe_load(text) or {}).get("sources") or []:
-            for table in source.get("tables") or []:
-                meta = {
-                    **(table.get("meta") or {}),
-                    **((table.get("config") or {}).get("meta") or {}),
-                }
-                for columns in meta.get("indexes") or []:
-                    name = table.get("identifier", table["name"])
-                    declared.append((source.get("schema", source["name"]), name, tuple(columns)))
-    return declared
-
-
-def ensure_source_indexes(loader: WarehouseSettings, project_dir: Path = REPO_ROOT) -> None:
-    """Create the raw indexes the sources declare and the warehouse lacks, as the loader, the
-    raw tables' owner: dbt runs as the transformer, which may not (its `on-run-start` stops a
-    build whose index is missing). A table not loaded yet is skipped."""
-    key = (loader.host, loader.port, loader.dbname)
-    if key in _INDEXED:
-        return
-    declared = [
-        (schema, table, columns, f"{table}_by_{'_'.join(columns)}")
-        for schema, table, columns in source_indexes(project_dir)
-    ]
-    ident = sql.Identifier
-    complete = True
-    with loader.session(autocommit=True) as connection, connection.cursor() as cursor:
-        for schema, table, columns, index in declared:
-            cursor.execute(
-                "select to_regclass(%s) is not null, to_regclass(%s) is not null",
-                (ident(schema, table).as_string(cursor), ident(schema, index).as_string(cursor)),
-            )
-            table_exists, index_exists = cursor.fetchone()
-            complete = complete and table_exists
-            if not table_exists or index_exists:
-                continue
-            create = sql.SQL("create index if not exists {} on {} ({})").format(
-                ident(index), ident(schema, table), sql.SQL(", ").join(map(ident, columns))
-            )
-            with contextlib.suppress(psycopg2.errors.UniqueViolation):  # another process's
-                cursor.execute(create)
-    if complete:
-        _INDEXED.add(key)
 
 
 # -- what `dataops db roles` prints -------------------------------------------------------------

@@ -1,22 +1,20 @@
-"""`dataops orchestrate`: Dagster over the project's definitions (`orchestration.definitions`),
-its webserver (the asset graph, runs, schedules and sensors) and its daemon (which runs the
-schedules, sensors, run monitoring and run retries), on the loopback interface by default.
+"""`dataops orchestrate`: Dagster over the project's definitions, its webserver (the asset
+graph, runs, schedules and sensors) and its daemon (which runs the schedules, sensors, run
+monitoring and run retries), on the loopback interface by default.
 
-Dagster's `dagster dev` is the maintained way to run the two together: it starts
-`dagster-webserver` and `dagster-daemon run` over one code server, and on Ctrl+C or SIGTERM
-stops them and their code servers. This command adds what the project needs around it, as
-`dataops dashboard` does around gunicorn: the port checked in one line before anything starts,
-the warehouse resolved (the embedded one started when no `DATABASE_URL` is set), Dagster's
-instance prepared in that warehouse (`orchestration.instance`), and the URL printed on stdout.
-Then it becomes `dagster dev`, so a stop signal reaches Dagster itself and no process outlives
-the command.
+What Dagster runs is the `orchestration` package's own program (`python -m orchestration`:
+the instance prepared in the warehouse, then `dagster dev`); nothing of `dataops` imports that
+package. This command adds what every `dataops` server does first, as `dataops dashboard` does
+around gunicorn: the port checked in one line before anything starts, the warehouse resolved
+(the embedded one started when no `DATABASE_URL` is set) and reached, and the URL printed on
+stdout. Then it becomes that program, so a stop signal (Ctrl+C, a supervisor's SIGTERM)
+reaches Dagster itself.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import click
 
@@ -26,7 +24,8 @@ from dataops.core.errors import DataOpsError
 from dataops.core.paths import REPO_ROOT
 from dataops.core.warehouse import port_is_free, resolve
 
-DEFINITIONS_MODULE = "orchestration.definitions"
+PROGRAM = "orchestration"  # run as `python -m orchestration`
+SCHEMA = "dagster"  # where the program keeps Dagster's instance (orchestration/instance.py)
 
 
 @click.command(cls=Command)
@@ -41,30 +40,15 @@ def orchestrate(host: str, port: int) -> None:
             f"port {port} on {host} is already in use; "
             f"choose another with --port (or DAGSTER_PORT=... make orchestrate)"
         )
-    from orchestration import instance
-
     settings = resolve()
     settings.check()
-    env = {**os.environ, **instance.prepare(settings)}
     url = f"http://{host}:{port}"
     say(
-        f"Dagster at {url}, its instance in the {instance.SCHEMA!r} schema of database "
-        f"{settings.dbname!r} (Ctrl+C to stop)"
+        f"Dagster at {url}, its runs in the {SCHEMA!r} schema of database {settings.dbname!r}"
+        " (Ctrl+C to stop)"
     )
     print(url, flush=True)
-    _exec_dagster_dev(host, port, env)
-
-
-def _exec_dagster_dev(host: str, port: int, env: dict[str, str]) -> None:
-    """Replace this process with `dagster dev` serving the definitions."""
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [
-        str(dagster),
-        "dev",
-        *("--host", host, "--port", str(port)),
-        *("--module-name", DEFINITIONS_MODULE, "--working-directory", str(REPO_ROOT)),
-    ]
-    sys.stdout.flush()
+    command = [sys.executable, "-m", PROGRAM, "--host", host, "--port", str(port)]
     sys.stderr.flush()
     os.chdir(REPO_ROOT)
-    os.execve(str(dagster), command, env)  # noqa: S606 - a fixed command, no shell
+    os.execv(sys.executable, command)  # noqa: S606 - a fixed command, no shell

@@ -107,15 +107,41 @@ def test_one_changed_staging_model_builds_it_and_its_descendants_only(
         GITHUB_STEP_SUMMARY=str(job_summary),
     )
 
-    # exactly the changed model and everything downstream of it, nothing else
+    built = built_exactly_the_change_and_its_descendants(manifest, pull_request)
+    parents_read_from_the_pull_request_or_production(manifest, pull_request, built)
+    unit_tests_ran_against_the_deferred_inputs(manifest, pull_request, built)
+    # production did not move
+    assert fingerprint(production.warehouse, schemas) == before
+    changed_file_linted_and_summarised(pull_request, built, result.stdout, job_summary)
+
+    # closing the pull request drops its schema, and only its schema
+    dropped = pull_request.ci("drop-schema")
+    again = pull_request.ci("drop-schema")
+    assert f"{pull_request.schema} dropped" in dropped.stderr
+    assert f"{pull_request.schema} did not exist" in again.stderr
+    assert pull_request.relations() == set()
+    assert fingerprint(production.warehouse, schemas) == before
+
+
+def built_exactly_the_change_and_its_descendants(
+    manifest: dict, pull_request: PullRequest
+) -> set[str]:
+    """Exactly the changed model and everything downstream of it, nothing else: what was
+    built."""
     expected = descendants(manifest, STAGING_MODEL, BUILT_KINDS)
     built = pull_request.built(*BUILT_KINDS)
     assert built - expected == set(), "built but not downstream of the change"
     assert expected - built == set(), "downstream of the change but not built"
     aliases = {manifest["nodes"][node]["alias"] for node in expected}
     assert pull_request.relations() == aliases
+    return built
 
-    # unchanged parents are read from production, changed ones from the pull request's schema
+
+def parents_read_from_the_pull_request_or_production(
+    manifest: dict, pull_request: PullRequest, built: set[str]
+) -> None:
+    """Unchanged parents are read from production, changed ones from the pull request's
+    schema."""
     ci_manifest = pull_request.read("target/manifest.json")
     compiled = {r["unique_id"]: r.get("compiled_code") or "" for r in pull_request.run_results()}
     deferred_checked = 0
@@ -136,7 +162,11 @@ def test_one_changed_staging_model_builds_it_and_its_descendants_only(
                 deferred_checked += 1
     assert deferred_checked > 0, "no built model had an unchanged parent to defer to"
 
-    # the unit tests of every model built ran, and passed, against the deferred inputs
+
+def unit_tests_ran_against_the_deferred_inputs(
+    manifest: dict, pull_request: PullRequest, built: set[str]
+) -> None:
+    """The unit tests of every model built ran, and passed, against the deferred inputs."""
     expected_unit_tests = {
         unique_id
         for unique_id, unit_test in manifest["unit_tests"].items()
@@ -145,30 +175,23 @@ def test_one_changed_staging_model_builds_it_and_its_descendants_only(
     assert expected_unit_tests, "no unit test downstream of the change; pick another model"
     assert pull_request.built("unit_test") == expected_unit_tests
 
-    # production did not move
-    assert fingerprint(production.warehouse, schemas) == before
 
-    # only the changed file was linted, with the dbt templater, and it is clean
+def changed_file_linted_and_summarised(
+    pull_request: PullRequest, built: set[str], printed: str, job_summary: Path
+) -> None:
+    """Only the changed file was linted, with the dbt templater, and it is clean; the summary
+    is printed, kept for the comment and added to the job summary."""
     lint = pull_request.read("lint.json")
     assert lint["files"] == [STAGING_FILE]
     assert lint["violations"] == []
 
-    # the summary: printed, kept for the comment, added to the job summary
     summary = (pull_request.workspace / "summary.md").read_text()
     assert summary.startswith("<!-- dataops-slim-ci -->")
-    assert summary.strip() in result.stdout
+    assert summary.strip() in printed
     assert job_summary.read_text().strip() == summary.strip()
     assert f"| models | {len([n for n in built if n.startswith('model.')])} | 0 | 0 |" in summary
     assert "`stg_shop__orders`" in summary
     assert "Read from production:" in summary
-
-    # closing the pull request drops its schema, and only its schema
-    dropped = pull_request.ci("drop-schema")
-    again = pull_request.ci("drop-schema")
-    assert f"{pull_request.schema} dropped" in dropped.stderr
-    assert f"{pull_request.schema} did not exist" in again.stderr
-    assert pull_request.relations() == set()
-    assert fingerprint(production.warehouse, schemas) == before
 
 
 def test_no_change_builds_nothing(production: Production, pull_request: PullRequest) -> None:

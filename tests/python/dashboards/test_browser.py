@@ -251,12 +251,21 @@ def test_the_error_check_sees_console_errors(browser: Any, dashboard_url: str) -
 def test_every_page_shows_the_marts_and_follows_a_filter(
     browser: Any, dashboard_url: str, built_warehouse: Warehouse
 ) -> None:
-    w = built_warehouse
+    """One visit, page after page: the filter chosen on the overview comes along."""
     browser.set_window_size(*LAPTOP)
     browser.get(dashboard_url + "/" + LINK)
     errors(browser)
+    germany = "and country_code = 'DE'"
 
-    # overview, from a link: the KPI and the daily chart are the marts' numbers
+    overview_from_a_link(browser, built_warehouse)
+    overview_filtered_to_germany(browser, built_warehouse, germany)
+    sales_through_the_navigation(browser, built_warehouse, germany)
+    customers_marketing_and_products(browser, built_warehouse)
+    data_health(browser)
+
+
+def overview_from_a_link(browser: Any, w: Warehouse) -> None:
+    """The KPI and the daily chart are the marts' numbers."""
     wait_for_text(
         browser,
         "overview-kpi-revenue",
@@ -273,9 +282,10 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "overview")
 
-    # change a filter: only Germany; the numbers follow and the address keeps the view
+
+def overview_filtered_to_germany(browser: Any, w: Warehouse, germany: str) -> None:
+    """Only Germany: the numbers follow and the address keeps the view."""
     choose_option(browser, "filters-country", "DE")
-    germany = "and country_code = 'DE'"
     wait_for_text(
         browser,
         "overview-kpi-revenue",
@@ -286,7 +296,11 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "overview-germany")
 
-    # sales, through the navigation: the filter comes along; switch to months
+
+def sales_through_the_navigation(browser: Any, w: Warehouse, germany: str) -> None:
+    """The filter comes along; switch to months."""
+    from selenium.webdriver.common.by import By
+
     click_nav(browser, "sales")
     wait(browser, lambda driver: urlsplit(driver.current_url).path == "/sales", "the sales page")
     assert query_of(browser).get("country") == ["DE"]
@@ -298,8 +312,6 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
         f"German revenue of {expected}",
     )
     assert len(weeks[0]["x"]) >= 6
-    from selenium.webdriver.common.by import By
-
     browser.find_element(By.CSS_SELECTOR, "#sales-grain input[value='month']").click()
     months = wait_for_chart(
         browser, "sales-trend-chart", lambda t: len(t[0]["x"]) == 2, "two months"
@@ -312,7 +324,10 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "sales")
 
-    # customers
+
+def customers_marketing_and_products(browser: Any, w: Warehouse) -> None:
+    """Germany's customers and best product; marketing's spend is not booked per country, so
+    the country filter leaves it whole."""
     click_nav(browser, "customers")
     customers = w.scalar(
         "select count(*) from marts.dim_customers where country_code = 'DE'"
@@ -324,7 +339,6 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "customers")
 
-    # marketing: spend is not booked per country, so the country filter leaves it whole
     click_nav(browser, "marketing")
     wait_for_text(
         browser,
@@ -334,7 +348,6 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "marketing")
 
-    # products
     click_nav(browser, "products")
     best = w.scalar(
         "select product_name from marts.rpt_product_sales_daily"
@@ -347,7 +360,9 @@ def test_every_page_shows_the_marts_and_follows_a_filter(
     assert errors(browser) == []
     screenshot(browser, "products")
 
-    # data health
+
+def data_health(browser: Any) -> None:
+    """The shop's orders are listed among the sources, with the status pass."""
     click_nav(browser, "health")
     wait(browser, lambda driver: "shop.orders" in text_of(driver, "health-sources"), "sources")
     assert text_of(browser, "health-status-shop-orders") == "pass"

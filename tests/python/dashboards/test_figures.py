@@ -23,6 +23,31 @@ PRODUCTS = [
     {"product_name": "Recycled Rain Jacket - Sky Blue", "net_revenue_eur": Decimal(900)},
     {"product_name": "Linen Hoodie - Navy", "net_revenue_eur": Decimal(500)},
 ]
+DAILY = [
+    {"revenue_date": day, "order_count": 3, "net_revenue_eur": Decimal("10.5")} for day in DAYS
+]
+TARGETS = [
+    {
+        "target_month": date(2025, 3, 1),
+        "target_net_revenue_eur": Decimal(100),
+        "actual_net_revenue_eur": Decimal(90),
+    }
+]
+RETENTION = [
+    {"cohort_month": cohort, "months_since_first_order": months, "retention_rate": rate}
+    for cohort, months, rate in (
+        (date(2025, 1, 1), 0, Decimal(1)),
+        (date(2025, 1, 1), 1, Decimal("0.3")),
+        (date(2025, 2, 1), 0, Decimal(1)),
+    )
+]
+LIFETIME_VALUE = [
+    {
+        "cohort_month": date(2025, 1, 1),
+        "customer_count": 4,
+        "average_lifetime_revenue_eur": Decimal("55.5"),
+    }
+]
 ONE_RUN = [
     {
         "started_at": datetime(2025, 12, 7, 19, 8, 52, 312000, tzinfo=UTC),
@@ -55,20 +80,10 @@ def test_a_change_is_stated_against_the_previous_period() -> None:
 
 
 def _figures() -> dict[str, dict[str, Any]]:
-    daily = [
-        {"revenue_date": day, "order_count": 3, "net_revenue_eur": Decimal("10.5")} for day in DAYS
-    ]
+    """One figure of each kind the dashboard draws, from the rows above."""
     return {
-        "revenue_and_orders": figures.revenue_and_orders(daily),
-        "revenue_against_target": figures.revenue_against_target(
-            [
-                {
-                    "target_month": date(2025, 3, 1),
-                    "target_net_revenue_eur": Decimal(100),
-                    "actual_net_revenue_eur": Decimal(90),
-                }
-            ]
-        ),
+        "revenue_and_orders": figures.revenue_and_orders(DAILY),
+        "revenue_against_target": figures.revenue_against_target(TARGETS),
         "ranked_bars": figures.ranked_bars(
             [{"channel": "email", "roas": Decimal("3.5")}],
             "channel",
@@ -76,25 +91,7 @@ def _figures() -> dict[str, dict[str, Any]]:
             value_format="multiple",
             labels=figures.CHANNEL_LABELS,
         ),
-        "retention_heatmap": figures.retention_heatmap(
-            [
-                {
-                    "cohort_month": date(2025, 1, 1),
-                    "months_since_first_order": 0,
-                    "retention_rate": Decimal(1),
-                },
-                {
-                    "cohort_month": date(2025, 1, 1),
-                    "months_since_first_order": 1,
-                    "retention_rate": Decimal("0.3"),
-                },
-                {
-                    "cohort_month": date(2025, 2, 1),
-                    "months_since_first_order": 0,
-                    "retention_rate": Decimal(1),
-                },
-            ]
-        ),
+        "retention_heatmap": figures.retention_heatmap(RETENTION),
         "stacked_periods": figures.stacked_periods(
             [{"period_start": DAYS[0], "first_orders": 2, "repeat_orders": 5}],
             {"first_orders": "First orders", "repeat_orders": "Repeat orders"},
@@ -102,15 +99,7 @@ def _figures() -> dict[str, dict[str, Any]]:
         "spend_by_channel_over_time": figures.spend_by_channel_over_time(
             [{"period_start": DAYS[0], "channel": "email", "spend_eur": Decimal(5)}]
         ),
-        "lifetime_value_by_cohort": figures.lifetime_value_by_cohort(
-            [
-                {
-                    "cohort_month": date(2025, 1, 1),
-                    "customer_count": 4,
-                    "average_lifetime_revenue_eur": Decimal("55.5"),
-                }
-            ]
-        ),
+        "lifetime_value_by_cohort": figures.lifetime_value_by_cohort(LIFETIME_VALUE),
         "message": figures.message("No data"),
         "partial weeks": figures.mark_partial(
             figures.revenue_and_orders(WEEKS, x="period_start"),

@@ -8,7 +8,7 @@ from support.warehouse import Warehouse
 from test_shop_api import _break_records
 
 from dataops.core.warehouse import WarehouseSettings
-from dataops.pipeline import rejects_by_origin
+from dataops.pipeline import rejects_since
 
 
 def test_the_summary_line_names_each_origin_and_its_rejects(
@@ -31,7 +31,7 @@ def test_the_summary_line_names_each_origin_and_its_rejects(
 
     settings: WarehouseSettings = fresh_warehouse.settings
     since = "2000-01-01T00:00:00Z"
-    bounded = rejects_by_origin(settings, "shop", since, shown=2)
+    bounded = rejects_since(settings, "shop", since).by_origin(shown=2)
     assert bounded == f"{endpoint}payments 3, {endpoint}orders 2 and 1 more"
 
 

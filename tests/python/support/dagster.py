@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import requests
 
@@ -92,7 +92,7 @@ class Orchestrator:
     process: subprocess.Popen
     url: str
     warehouse: Warehouse
-    log: IO[str]
+    log: Path
     seen: set[int] = field(default_factory=set)
 
     @property
@@ -100,8 +100,8 @@ class Orchestrator:
         return int(self.url.rsplit(":", 1)[1])
 
     def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        """What it printed so far (stdout and stderr)."""
+        return self.log.read_text(errors="replace")
 
     def remember_processes(self) -> set[int]:
         """Note the processes it runs now (webserver, daemon, code servers, run workers)."""
@@ -165,18 +165,19 @@ def orchestrate(warehouse: Warehouse, log: Path, **env: str) -> Iterator[Orchest
     """`dataops orchestrate` on a free port against `warehouse`, until the webserver answers
     and has loaded the definitions; whatever is left of it is killed afterwards."""
     port = free_port()
-    with log.open("w+") as output:
+    with log.open("a") as output:  # appending: Dagster's processes share the file
+        # stdout to the file too: a pipe nobody reads would stall Dagster once it fills
         process = subprocess.Popen(
             [DATAOPS, "orchestrate", "--port", str(port)],
             cwd=REPO_ROOT,
             env=warehouse.env(**env),
-            stdout=subprocess.PIPE,
-            stderr=output,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             text=True,
         )
-        orchestrator = Orchestrator(process, "", warehouse, output)
+        orchestrator = Orchestrator(process, "", warehouse, log)
         try:
-            orchestrator.url = _read_url(process)
+            orchestrator.url = wait_for(lambda: _url(orchestrator), "the URL line", 120, 0.1)
             wait_for_answer(orchestrator)
             wait_for(lambda: code_location_loaded(orchestrator), "the definitions to load", 300)
             yield orchestrator
@@ -184,12 +185,12 @@ def orchestrate(warehouse: Warehouse, log: Path, **env: str) -> Iterator[Orchest
             orchestrator.kill_leftovers()
 
 
-def _read_url(process: subprocess.Popen) -> str:
-    """The URL the command prints on its first line of stdout."""
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", line), f"no URL line: {line!r}"
-    return line
+def _url(orchestrator: Orchestrator) -> str:
+    """The URL the command prints on a line of its own, once it has (fails if it exited)."""
+    found = re.search(r"^http://127\.0\.0\.1:\d+$", orchestrator.output(), re.MULTILINE)
+    if found is None and orchestrator.process.poll() is not None:
+        raise AssertionError(f"dataops orchestrate exited:\n{orchestrator.output()[-4000:]}")
+    return found.group(0) if found else ""
 
 
 def wait_for_answer(orchestrator: Orchestrator, timeout: float = START_TIMEOUT_S) -> float:
@@ -205,6 +206,30 @@ def wait_for_answer(orchestrator: Orchestrator, timeout: float = START_TIMEOUT_S
 
     wait_for(answers, "the webserver to answer", timeout, interval=0.1)
     return time.monotonic() - started
+
+
+def stop_automation(orchestrator: Orchestrator) -> list[str]:
+    """Stop every sensor and schedule that runs (a test launches its own runs, and the
+    definitions' sensors start in the running state); the names of those stopped."""
+    data = orchestrator.graphql(
+        "{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {"
+        " ... on RepositoryLocation { repositories {"
+        " sensors { name sensorState { id status } }"
+        " schedules { name scheduleState { id status } } } } } } } } }"
+    )
+    stopped = []
+    for entry in data["workspaceOrError"]["locationEntries"]:
+        for repository in entry["locationOrLoadError"]["repositories"]:
+            for kind, mutation in (("sensor", "stopSensor"), ("schedule", "stopRunningSchedule")):
+                for instigator in repository[f"{kind}s"]:
+                    state = instigator[f"{kind}State"]
+                    if state["status"] == "RUNNING":
+                        orchestrator.graphql(
+                            f"mutation($id: String) {{ {mutation}(id: $id) {{ __typename }} }}",
+                            id=state["id"],
+                        )
+                        stopped.append(instigator["name"])
+    return stopped
 
 
 # -- runs -------------------------------------------------------------------------------------
