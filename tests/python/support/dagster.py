@@ -94,6 +94,8 @@ class Orchestrator:
     warehouse: Warehouse
     log: Path
     seen: set[int] = field(default_factory=set)
+    answered_s: float = 0.0  # from the command's start to the webserver's first HTTP 200
+    loaded_s: float = 0.0  # from the command's start to the definitions loaded
 
     @property
     def port(self) -> int:
@@ -161,10 +163,12 @@ def code_location_loaded(orchestrator: Orchestrator) -> bool:
 
 
 @contextlib.contextmanager
-def orchestrate(warehouse: Warehouse, log: Path, **env: str) -> Iterator[Orchestrator]:
+def orchestrate(warehouse: Any, log: Path, **env: str) -> Iterator[Orchestrator]:
     """`dataops orchestrate` on a free port against `warehouse`, until the webserver answers
-    and has loaded the definitions; whatever is left of it is killed afterwards."""
+    and has loaded the definitions; whatever is left of it is killed afterwards. `warehouse`
+    is a `Warehouse` (or the benchmarks' `BenchWarehouse`: its `env()` is what is used)."""
     port = free_port()
+    started = time.monotonic()
     with log.open("a") as output:  # appending: Dagster's processes share the file
         # stdout to the file too: a pipe nobody reads would stall Dagster once it fills
         process = subprocess.Popen(
@@ -179,7 +183,9 @@ def orchestrate(warehouse: Warehouse, log: Path, **env: str) -> Iterator[Orchest
         try:
             orchestrator.url = wait_for(lambda: _url(orchestrator), "the URL line", 120, 0.1)
             wait_for_answer(orchestrator)
+            orchestrator.answered_s = time.monotonic() - started
             wait_for(lambda: code_location_loaded(orchestrator), "the definitions to load", 300)
+            orchestrator.loaded_s = time.monotonic() - started
             yield orchestrator
         finally:
             orchestrator.kill_leftovers()
