@@ -10,10 +10,13 @@ keeps its orchestration history beside its data and can drop it in one statement
 embedded default needs no setup. The file names no host and no password: it reads them from
 `DAGSTER_PG_*` variables (dagster.yaml's `env:` values), which `environment` sets.
 
-The instance also turns on run monitoring (the daemon marks a run failed when its run worker
-dies: docs/orchestration.md) and run retries for exactly that case: a run whose worker
-crashed is retried once from its first unfinished step, while a failing asset is left to its
-own retry policy (`retry_on_asset_or_op_failure: false`), so nothing is retried twice over.
+A run whose worker dies (killed, out of memory) is marked failed by the code server that
+started it, within a second; run monitoring (in the daemon) fails a run that never starts.
+Run retries then re-execute such a run once from its failure (the steps that finished are
+not run again), while a failing asset is left to its own retry policy
+(`retry_on_asset_or_op_failure: false`), so nothing is retried twice over. One run at a time
+(`run_queue`), as the deploy workflow's concurrency group has it. docs/orchestration.md has
+the whole story.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def instance_config(schema: str = SCHEMA) -> dict[str, Any]:
             # the default run launcher cannot resume a run in a worker of its own
             "max_resume_run_attempts": 0,
         },
+        # one run at a time, as the deploy workflow's concurrency group: a sensor's run waits
+        # for the daily one instead of loading the same source beside it
+        "run_queue": {"max_concurrent_runs": 1},
         "run_retries": {
             "enabled": True,
             "max_retries": RUN_RETRIES,

@@ -17,6 +17,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +26,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import yaml
 from support import browser as browser_support
 from support.dagster import (
+    DATAOPS,
     Orchestrator,
     alive,
     descendants,
@@ -39,14 +43,16 @@ from support.warehouse import DEMO_DAYS, DEMO_ORDERS, Warehouse, throwaway_datab
 
 from dataops.core.paths import REPO_ROOT, dbt_target_dir
 from dataops.core.warehouse import WarehouseSettings
+from orchestration import instance
 
 DAILY_JOB = "deploy"
 # the steps of a run in its worker's own process: one process to kill, and no step processes
 # loading the definitions at the same time (each parses the dbt project into the same folder)
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 SOURCE = "landing"  # the source whose ingestion and staging the killed run materializes
+DEPLOY_SAMPLES = REPO_ROOT / "orchestration" / "deploy"
 DOCS_SCREENSHOT = REPO_ROOT / "docs" / "images" / "orchestration-asset-graph.png"
-WINDOW = (1600, 1000)
+WINDOW = (1700, 1500)  # the whole graph of groups in view
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +90,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             pytest.fail(reason)
         pytest.skip(reason)
     driver = browser_support.chromium(*WINDOW)
+    driver.set_window_size(*WINDOW)  # the flag alone stops at the virtual screen's height
     configured = os.environ.get("DATAOPS_ARTIFACTS")
     driver.screenshots = Path(configured) if configured else tmp_path_factory.mktemp("screens")
     driver.screenshots.mkdir(parents=True, exist_ok=True)
@@ -192,6 +199,42 @@ def runs_of(warehouse: Warehouse, parent_run_id: str) -> list[tuple[str, str]]:
 
 
 # -- tests ------------------------------------------------------------------------------------
+
+
+def test_a_taken_port_is_one_line_before_anything_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [DATAOPS, "orchestrate", "--port", str(port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: port {port} on 127.0.0.1 is already in use; choose another with --port"
+        " (or DAGSTER_PORT=... make orchestrate)\n"
+    )
+
+
+def test_the_instance_and_the_deploy_sample_are_valid_and_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster._core.instance.config import dagster_instance_config
+
+    for variable in (*instance.CONNECTION_ENV.values(), "DAGSTER_LOGS_DIR"):
+        monkeypatch.setenv(variable, "5432" if variable.endswith("PORT") else "x")
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(instance.instance_config()))
+    written, _ = dagster_instance_config(str(tmp_path))  # raises on a setting Dagster lacks
+    sample, _ = dagster_instance_config(str(DEPLOY_SAMPLES))
+    shared = ("storage", "run_monitoring", "run_queue", "run_retries", "telemetry")
+    assert {key: sample[key] for key in shared} == {key: written[key] for key in shared}
+    workspace = yaml.safe_load((DEPLOY_SAMPLES / "workspace.yaml").read_text())
+    assert [entry["grpc_server"]["port"] for entry in workspace["load_from"]] == [4000]
 
 
 def test_the_asset_graph_lists_the_assets_in_chromium(

@@ -169,6 +169,7 @@ def orchestrate(warehouse: Any, log: Path, **env: str) -> Iterator[Orchestrator]
     is a `Warehouse` (or the benchmarks' `BenchWarehouse`: its `env()` is what is used)."""
     port = free_port()
     started = time.monotonic()
+    log.write_text("")  # a fresh log: the URL line is looked for in it
     with log.open("a") as output:  # appending: Dagster's processes share the file
         # stdout to the file too: a pipe nobody reads would stall Dagster once it fills
         process = subprocess.Popen(
