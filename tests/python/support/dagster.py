@@ -58,6 +58,13 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    """A process's command line, words joined by spaces ("" once it is gone)."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    return ""
+
+
 def alive(pids: set[int]) -> set[int]:
     """Those of `pids` still running (a zombie waiting for its parent counts as gone)."""
     running = set()
