@@ -154,7 +154,7 @@ def test_every_step_lands_in_the_run_history_as_cli_runs_do(
     orchestrated: tuple[Warehouse, Assets, dg.ExecuteInProcessResult],
 ) -> None:
     warehouse, _, result = orchestrated
-    prefix = f"dagster-{result.run_id[:8]}-"
+    prefix = f"{result.run_id}-"
     runs = warehouse.rows(
         "select command, status, run_id from observability.pipeline_runs where run_id like %s",
         (prefix + "%",),
