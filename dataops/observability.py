@@ -11,15 +11,18 @@ and dbt models the history for the dashboard like every other source:
 | `dbt_nodes` | dbt node executed (model, test, seed, snapshot, unit test): status, timing, rows |
 | `source_freshness` | source table checked by `dbt source freshness` |
 
-Rows carry `run_id`: one id for all the steps of one `dataops run`.
+Rows carry `run_id`: one id for all the steps of one `dataops run` (an orchestrator's step
+runs in a `run_scope` of its own).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,8 +51,26 @@ TABLES: dict[str, str] = {
 }
 
 
+_SCOPED_RUN_ID: ContextVar[str | None] = ContextVar("scoped_run_id", default=None)
+
+
+@contextlib.contextmanager
+def run_scope(run: str) -> Iterator[None]:
+    """Rows recorded in the block carry `run` as their run id: an orchestrator runs several
+    steps in one process, each a run of its own in the history (one `ingest` row per run)."""
+    token = _SCOPED_RUN_ID.set(run)
+    try:
+        yield
+    finally:
+        _SCOPED_RUN_ID.reset(token)
+
+
 def run_id() -> str:
-    """The current run's id: inherited from `DATAOPS_RUN_ID`, else created once per process."""
+    """The current run's id: the block's (`run_scope`), else inherited from `DATAOPS_RUN_ID`,
+    else created once per process."""
+    scoped = _SCOPED_RUN_ID.get()
+    if scoped:
+        return scoped
     current = os.environ.get("DATAOPS_RUN_ID")
     if not current:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

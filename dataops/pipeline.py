@@ -166,20 +166,27 @@ def checked_sources(requested: Sequence[str]) -> list[str]:
 
 
 def ingest(
-    sources: Sequence[str] = (), *, settings: WarehouseSettings | None = None
+    sources: Sequence[str] = (),
+    *,
+    tables: Sequence[str] = (),
+    settings: WarehouseSettings | None = None,
 ) -> dict[str, dict[str, int]]:
     """Load the named sources (all when none) into their `raw_<source>` schemas.
 
-    One source's failure does not keep the others from loading; the run still fails,
-    naming every source that failed. Returns the rows loaded per table of each source.
+    `tables` narrows the load of a source whose tables are selectable (the landing files,
+    `Source.tables_selectable`) to those tables; other sources load whole. One source's
+    failure does not keep the others from loading; the run still fails, naming every source
+    that failed. Returns the rows loaded per table of each source.
     """
     names = checked_sources(sources)  # usage errors first, before any connection
     settings = settings or resolve()
     with recorded("ingest", settings):
-        return _ingest(names, settings)
+        return _ingest(names, settings, tuple(tables))
 
 
-def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str, int]]:
+def _ingest(
+    names: list[str], settings: WarehouseSettings, tables: tuple[str, ...] = ()
+) -> dict[str, dict[str, int]]:
     settings.check()
     loader = roles.for_step(settings, "loader")  # dlt loads as the loader; the owner records
     failures: list[DataOpsError] = []
@@ -187,7 +194,9 @@ def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str
     with demo_endpoints(names) as overrides:
         for name in names:
             try:
-                loaded[name] = _ingest_source(name, settings, loader, overrides.get(name, {}))
+                loaded[name] = _ingest_source(
+                    name, settings, loader, overrides.get(name, {}), tables
+                )
             except DataOpsError as exc:
                 failures.append(exc)  # one source's failure must not keep the others from loading
                 if len(names) > 1:
@@ -203,14 +212,18 @@ def _ingest(names: list[str], settings: WarehouseSettings) -> dict[str, dict[str
 
 
 def _ingest_source(
-    name: str, settings: WarehouseSettings, loader: WarehouseSettings, overrides: dict[str, str]
+    name: str,
+    settings: WarehouseSettings,
+    loader: WarehouseSettings,
+    overrides: dict[str, str],
+    tables: tuple[str, ...] = (),
 ) -> dict[str, int]:
     from ingestion.registry import SOURCES, run_source
 
     say(f"{name}: loading into raw_{name} ...")
     started = observability.utcnow()
     try:
-        counts = run_source(SOURCES[name], loader, **overrides)
+        counts = run_source(SOURCES[name], loader, tables=tables, **overrides)
     except DataOpsError as exc:
         rows = observability.ingestion_rows(
             name, {}, {}, started, None, status="failed", error=str(exc)

@@ -1,8 +1,8 @@
 """The sources the CLI can run.
 
 Adding a source is one line in `SOURCES`: its name (the raw schema becomes `raw_<name>`), the
-dlt source function, and the load-file format its data travels in. How a run is carried out
-is `ingestion.runner`.
+dlt source function, the load-file format its data travels in, and whether a run may load only
+some of its tables. How a run is carried out is `ingestion.runner`.
 """
 
 from ingestion.ecb import ecb_source
@@ -15,7 +15,7 @@ SOURCES: dict[str, Source] = {
     for source in (
         Source("shop", shop_source, loader_file_format="parquet"),
         Source("ecb", ecb_source),
-        Source("landing", landing_source, loader_file_format="parquet"),
+        Source("landing", landing_source, loader_file_format="parquet", tables_selectable=True),
     )
 }
 

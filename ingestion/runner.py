@@ -15,7 +15,7 @@ and loads new data. It fails with one line when:
   turns red.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ import dlt
 from dlt.extract.exceptions import PipeException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from dataops.core.errors import DataOpsError, first_line
+from dataops.core.errors import DataOpsError, UsageError, first_line
 from dataops.core.paths import state_dir
 from dataops.core.warehouse import WarehouseSettings
 from ingestion import dlt_seams
@@ -40,6 +40,10 @@ class Source:
     name: str
     factory: Callable[..., Any]
     loader_file_format: str | None = None
+    # True when each table is a resource of its own, so a run may load only some of them
+    # (`run_source(tables=...)`); a source whose tables come from one resource (an API's
+    # order lines come with its orders) always loads whole
+    tables_selectable: bool = False
 
     @property
     def dataset(self) -> str:
@@ -52,6 +56,15 @@ class IngestionFailed(DataOpsError):
 
 class TooManyRejects(IngestionFailed):
     """The run loaded, but rejected more of its records than the source allows."""
+
+    # the good rows and the rejects are loaded: the same run again loads nothing and passes
+    retryable = False
+
+
+class InvalidSetting(IngestionFailed):
+    """A source's setting has a value it cannot have."""
+
+    retryable = False
 
 
 def make_pipeline(source: Source, settings: WarehouseSettings) -> dlt.Pipeline:
@@ -75,20 +88,29 @@ def max_rejected_share(source: Source) -> float:
     except (TypeError, ValueError):
         share = -1.0
     if not 0.0 <= share <= 1.0:
-        raise IngestionFailed(f"{key} must be a number from 0 to 1, got {value!r}")
+        raise InvalidSetting(f"{key} must be a number from 0 to 1, got {value!r}")
     return share
 
 
-def run_source(source: Source, settings: WarehouseSettings, **overrides: Any) -> dict[str, int]:
+def run_source(
+    source: Source,
+    settings: WarehouseSettings,
+    *,
+    tables: Sequence[str] = (),
+    **overrides: Any,
+) -> dict[str, int]:
     """Load one source into its raw schema; returns rows loaded per table (and rejects).
-    `overrides` are arguments of the source function (an endpoint, a page size)."""
+
+    `tables` names the only tables to load, for a source whose tables are selectable (the
+    others, and a source that is not, load whole). `overrides` are arguments of the source
+    function (an endpoint, a page size)."""
     limit = max_rejected_share(source)
     pipeline = make_pipeline(source, settings)
     try:
         if pipeline.has_pending_data:
             _finish_pending(pipeline)
         info = pipeline.run(
-            source.factory(**overrides), loader_file_format=source.loader_file_format
+            _selected(source, tables, overrides), loader_file_format=source.loader_file_format
         )
         info.raise_on_failed_jobs()
     except PipelineStepFailed as exc:
@@ -106,6 +128,21 @@ def run_source(source: Source, settings: WarehouseSettings, **overrides: Any) ->
     if rejected:
         _check_whole_files(source, pipeline, info.loads_ids)
     return loaded
+
+
+def _selected(source: Source, tables: Sequence[str], overrides: dict[str, Any]) -> Any:
+    """The dlt source, narrowed to `tables` when it can be: dlt keeps the incremental state of
+    each resource apart, so the tables left out are read from where they stopped next time."""
+    loaded = source.factory(**overrides)
+    if not tables or not source.tables_selectable:
+        return loaded
+    unknown = sorted(set(tables) - set(loaded.resources))
+    if unknown:
+        raise UsageError(
+            f"{source.name}: no table {', '.join(unknown)}; choose from"
+            f" {', '.join(sorted(loaded.resources))}"
+        )
+    return loaded.with_resources(*tables)
 
 
 def _finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -32,9 +32,10 @@ class Publisher:
     target: Path
     out: Path | None
 
-    def prepare(self) -> None:
-        """Empty prod-state/ and docs/ folders, so nothing of an earlier deploy is published."""
-        for folder in ("prod-state", "docs") if self.out else ():
+    def prepare(self, *folders: str) -> None:
+        """Empty the folders (prod-state/ and docs/ unless named), so nothing of an earlier
+        deploy is published."""
+        for folder in (folders or ("prod-state", "docs")) if self.out else ():
             shutil.rmtree(self.out / folder, ignore_errors=True)
             (self.out / folder).mkdir(parents=True)
 

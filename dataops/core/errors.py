@@ -7,12 +7,17 @@ class DataOpsError(Exception):
     """A problem the user can fix; the message names what to fix."""
 
     exit_code = 1
+    # whether the same step run again unchanged may succeed (a server or an API away for a
+    # while): an orchestrator retries only these; a usage or configuration error, or data
+    # that broke a rule, needs a change first
+    retryable = True
 
 
 class UsageError(DataOpsError):
     """A command called the wrong way: usage errors exit 2, as argparse's and click's do."""
 
     exit_code = 2
+    retryable = False
 
 
 class WarehouseUnavailable(DataOpsError):

@@ -33,6 +33,7 @@ SLOW_FIXTURES = {
     "project_copy",
     "production",
     "project",
+    "orchestrated",
 }
 SLOW_FOLDERS = {"e2e", "bench"}
 

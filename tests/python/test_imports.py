@@ -76,6 +76,11 @@ def test_a_tree_that_breaks_nothing_keeps_every_contract(tmp_path: Path) -> None
         ("packages-on-the-ground-floor", {"dashboards.pages": "import dataops.status\n"}, "status"),
         ("packages-independent", {"dashboards.pages": "import demo\n"}, "demo"),
         (
+            "orchestration-on-top",
+            {"dataops.pipeline": "import orchestration.definitions\n"},
+            "orchestration",
+        ),
+        (
             "no-cycles",
             {
                 "dataops.ci.build": "import dataops.ci.state\n",

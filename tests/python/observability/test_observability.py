@@ -1,52 +1,27 @@
 """Run history, alerts and `dataops status` on a built warehouse.
 
-A local HTTP server stands in for the chat webhook: it records every message it receives.
+A local HTTP server stands in for the chat webhook (`support.webhook`).
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from support.raw import duplicate_customer, stale_ecb
 from support.warehouse import Warehouse, throwaway_database
+from support.webhook import Receiver, receiving
 
 from dataops import alerts, observability
 from dataops.core.warehouse import WarehouseSettings
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                receiver.messages.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/alerts"
-
-
 @pytest.fixture
 def webhook() -> Iterator[Receiver]:
-    receiver = Receiver()
-    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
-    thread.start()
-    yield receiver
-    receiver.server.shutdown()
+    with receiving() as receiver:
+        yield receiver
 
 
 def test_a_clean_run_is_recorded_and_sends_no_alert(
