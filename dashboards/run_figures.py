@@ -2,11 +2,15 @@
 per run. Pure, like `figures`, whose layout and colours they share.
 
 Runs are events, so each is its own place on a category axis, labelled with its start: on a
-time axis a single run (a fresh install) zooms the ticks to milliseconds around one dot.
+time axis a single run (a fresh install) zooms the ticks to milliseconds around one dot. Only a
+few places carry their label under the axis (Plotly would label nearly every category and, its
+labels kept level, draw "7 Dec 21:25" over "7 Dec 21:26"); every run keeps its bar or point and
+its full label in the hover.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +21,10 @@ from dashboards.figures import BRAND, Figure, base_layout, floats
 
 # the run axis spans at least this many runs, so that one run is a bar, not the whole width
 RUN_SLOTS = 8
+# the most labels under the run axis: at a phone's width (375 px) the axis is ~200 px long and
+# a label ~45 px wide, written on two lines ("30 Nov" over "23:56": on one, ~80 px), so three
+# a third of the axis apart leave a gap between them however many runs there are
+RUN_LABELS = 3
 
 
 def _run_labels(runs: Sequence[dict[str, Any]]) -> list[str]:
@@ -34,12 +42,31 @@ def _run_labels(runs: Sequence[dict[str, Any]]) -> list[str]:
     return labels
 
 
-def _run_axis(count: int) -> dict[str, Any]:
+def _labelled(labels: Sequence[str]) -> list[str]:
+    """The runs whose label goes under the axis: every `step`-th, counted back from the newest
+    (always labelled). The step is reckoned in the axis' places, which are never fewer than
+    `RUN_SLOTS`, so that labelled runs stand at least a third of the axis apart."""
+    step = math.ceil(max(len(labels), RUN_SLOTS) / RUN_LABELS)
+    return list(labels[::-1][::step][::-1])
+
+
+def _two_lines(label: str) -> str:
+    """'30 Nov<br>23:56' for '30 Nov 23:56': the day over the time, half as wide."""
+    day, _, time = label.rpartition(" ")
+    return f"{day}<br>{time}" if day else label
+
+
+def _run_axis(labels: Sequence[str]) -> dict[str, Any]:
+    count = len(labels)
     padding = max(0.0, (RUN_SLOTS - count) / 2)
+    shown = _labelled(labels)
     return {
         "type": "category",
         "range": [-0.5 - padding, count - 0.5 + padding],
         "showgrid": False,
+        "tickmode": "array",
+        "tickvals": shown,
+        "ticktext": [_two_lines(label) for label in shown],
     }
 
 
@@ -67,7 +94,7 @@ def tests_over_time(runs: Sequence[dict[str, Any]]) -> Figure:
         ],
         "layout": base_layout(
             barmode="stack",
-            xaxis=_run_axis(len(runs)),
+            xaxis=_run_axis(started),
             yaxis={"title": "tests", "rangemode": "tozero"},
         ),
     }
@@ -75,12 +102,13 @@ def tests_over_time(runs: Sequence[dict[str, Any]]) -> Figure:
 
 def runs_over_time(runs: Sequence[dict[str, Any]], column: str, title: str) -> Figure:
     """One measure per run: rejected rows, build seconds."""
+    started = _run_labels(runs)
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "x": _run_labels(runs),
+                "x": started,
                 "y": floats(runs, column),
                 "name": title,
                 "marker": {"size": 9, "color": BRAND},
@@ -92,7 +120,7 @@ def runs_over_time(runs: Sequence[dict[str, Any]], column: str, title: str) -> F
         ],
         "layout": base_layout(
             showlegend=False,
-            xaxis=_run_axis(len(runs)),
+            xaxis=_run_axis(started),
             yaxis={"title": title, "rangemode": "tozero"},
         ),
     }

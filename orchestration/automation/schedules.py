@@ -72,9 +72,9 @@ def publish_state_asset(deps: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         ),
     )
     def prod_state(context: AssetExecutionContext, config: PublishConfig) -> dg.MaterializeResult:
-        record = context.instance.get_run_record_by_id(context.run_id)
+        record = context.instance.get_run_record_by_id(context.run.run_id)
         started = record.start_time if record and record.start_time else 0.0
-        found = run_artifacts(context.run_id, started)
+        found = run_artifacts(context.run.run_id, started)
         missing = [name for name in REQUIRED_FILES if name not in found]
         if missing:
             raise DataOpsError(

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from psycopg2 import sql
 from support import browser as browser_support
-from support.dashboard import gunicorn_dashboard
+from support.dashboard import dataops_dashboard, gunicorn_dashboard
 from support.warehouse import Warehouse
 
 from dashboards import figures
+from dashboards.queries import health as queries_health
+from dataops import roles
 from dataops.core.warehouse import WarehouseSettings, free_port
 
 START, END = "2025-01-10", "2025-02-20"
@@ -433,11 +437,21 @@ def test_every_page_is_laid_out_for_a_phone_and_a_desktop(
     # content scrolls sideways; and on a phone, the header and filters leave most of the
     # first screen to the page
     width = WIDTHS[device]
-    browser.set_window_size(width, HEIGHT)
+    found = laid_out(browser, dashboard_url, PAGES, device)
+    assert found == [], f"at {width} px:\n" + "\n".join(found)
+
+
+def laid_out(
+    browser: Any, url: str, pages: Sequence[str], device: str, name: str = ""
+) -> list[str]:
+    """What is wrong with the layout of each of `pages` of the dashboard at `url` at the
+    device's width (`LAYOUT_FINDINGS`, and on a phone the header's height), each page's
+    screenshot taken; `name` tells the screenshots apart from other runs of the check."""
+    browser.set_window_size(WIDTHS[device], HEIGHT)
     found: list[str] = []
     try:
-        for page in PAGES:
-            browser.get(f"{dashboard_url}/{page}{LINK}")
+        for page in pages:
+            browser.get(f"{url}/{page}{LINK}")
             errors(browser)
             wait(browser, lambda driver: driver.execute_script(SETTLED), f"/{page}'s charts")
             findings = browser.execute_script(LAYOUT_FINDINGS, device == "phone")
@@ -448,8 +462,69 @@ def test_every_page_is_laid_out_for_a_phone_and_a_desktop(
                 )
                 if bottom > 0.4 * HEIGHT:
                     found.append(f"/{page}: the header and filters end at {bottom:.0f} px")
-            full_page_screenshot(browser, f"{device}-{page or 'overview'}")
+            full_page_screenshot(browser, f"{device}-{name}{page or 'overview'}")
             assert errors(browser) == []
     finally:
         browser.set_window_size(*LAPTOP)
-    assert found == [], f"at {width} px:\n" + "\n".join(found)
+    return found
+
+
+# -- a long run history ---------------------------------------------------------------------
+
+# runs recorded a minute apart: more than the data health page shows (`RUNS_SHOWN`)
+MANY_RUNS = 200
+RUN_HISTORY = """
+insert into {schema}.rpt_data_health_runs (run_id, commands, started_at, run_status,
+    tests_passed, tests_failed, rows_loaded, rows_rejected, build_duration_s)
+select 'run-' || n, 'run', timestamptz '2026-11-30 21:00:00+00' + n * interval '1 minute',
+    'success', 120 - mod(n, 3), mod(n, 3), 6000, mod(n, 5), 30 + mod(n, 7)
+from generate_series(1, %s) as n
+"""
+
+
+@pytest.fixture(scope="module")
+def many_runs_url(built_warehouse: Warehouse) -> Iterator[str]:
+    """A dashboard whose marts schema (`DATAOPS_MARTS_SCHEMA`) is one of its own: views of the
+    built marts, but a run history of `MANY_RUNS` runs a minute apart, as a team's few weeks of
+    runs (or a test session's) leave it. The built marts stay as other tests read them."""
+    schema = sql.Identifier(f"marts_runs_{uuid.uuid4().hex[:8]}")
+    marts = [
+        name
+        for (name,) in built_warehouse.rows(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    ]
+    reporter = sql.Identifier(roles.ROLES["reporter"].name)
+    with built_warehouse.settings.session() as connection, connection.cursor() as cursor:
+        cursor.execute(sql.SQL("create schema {}").format(schema))
+        for name in marts:
+            copy = "create {} as select * from marts.{}"
+            kind = sql.SQL("view {}.{}")
+            if name == "rpt_data_health_runs":
+                copy += " with no data"
+                kind = sql.SQL("table {}.{}")
+            target = kind.format(schema, sql.Identifier(name))
+            cursor.execute(sql.SQL(copy).format(target, sql.Identifier(name)))
+        cursor.execute(sql.SQL(RUN_HISTORY).format(schema=schema), (MANY_RUNS,))
+        cursor.execute(sql.SQL("grant usage on schema {} to {}").format(schema, reporter))
+        cursor.execute(
+            sql.SQL("grant select on all tables in schema {} to {}").format(schema, reporter)
+        )
+    try:
+        with dataops_dashboard(built_warehouse, DATAOPS_MARTS_SCHEMA=schema.string) as url:
+            yield url
+    finally:
+        built_warehouse.execute(sql.SQL("drop schema {} cascade").format(schema))
+
+
+@pytest.mark.parametrize("device", sorted(WIDTHS))
+def test_a_long_run_history_stays_readable_on_a_phone_and_a_desktop(
+    browser: Any, many_runs_url: str, device: str
+) -> None:
+    # every run shown is a bar and a point, yet the run axis' labels run into nothing
+    found = laid_out(browser, many_runs_url, ["health"], device, name="many-runs-")
+    shown = queries_health.RUNS_SHOWN
+    for graph in ("health-tests-chart", "health-rejects-chart", "health-build-chart"):
+        traces = wait_for_chart(browser, graph, lambda t: len(t[0]["x"]) == shown, "every run")
+        assert len(set(traces[0]["x"])) == shown
+    assert found == [], f"at {WIDTHS[device]} px:\n" + "\n".join(found)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+import itertools
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -224,6 +225,37 @@ def test_one_run_is_one_labelled_place_on_the_axis() -> None:
         assert axis["range"] == [-4.0, 4.0]
     two = run_figures.tests_over_time(ONE_RUN * 2)
     assert two["data"][0]["x"] == ["7 Dec 19:08", "7 Dec 19:08·"]
+
+
+def _runs_a_minute_apart(count: int) -> list[dict[str, Any]]:
+    first = ONE_RUN[0]["started_at"]
+    return [
+        {**ONE_RUN[0], "started_at": first + timedelta(minutes=minute)} for minute in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 2, 8, 9, 30, 200])
+def test_many_runs_are_each_a_point_under_a_few_labels_far_apart(count: int) -> None:
+    runs = _runs_a_minute_apart(count)
+    for figure in (
+        run_figures.tests_over_time(runs),
+        run_figures.runs_over_time(runs, "build_duration_s", "seconds"),
+    ):
+        go.Figure(figure)
+        started = figure["data"][0]["x"]
+        # every run its own place, its full label in the hover
+        assert len(started) == len(set(started)) == count
+        assert "%{x}" in figure["data"][0]["hovertemplate"]
+        axis = figure["layout"]["xaxis"]
+        labelled = [started.index(value) for value in axis["tickvals"]]
+        # the newest run labelled, at most three labels, a third of the axis or more apart
+        assert labelled[-1] == count - 1
+        assert 1 <= len(labelled) <= run_figures.RUN_LABELS == 3
+        places = max(count, run_figures.RUN_SLOTS)
+        assert all(b - a >= places / 3 for a, b in itertools.pairwise(labelled))
+        # the day over the time: half the width of one line
+        assert [text.replace("<br>", " ") for text in axis["ticktext"]] == axis["tickvals"]
+        assert all("<br>" in text for text in axis["ticktext"])
 
 
 def test_large_amounts_tick_in_thousands() -> None:

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from support.project import copy_dbt_project
 from support.warehouse import DEMO_DAYS, DEMO_ORDERS, Warehouse, throwaway_database
+from support.webhook import receiving
 
 from dashboards.report import MARTS_BY_PAGE
 from dataops.core.paths import REPO_ROOT
@@ -27,6 +28,7 @@ from dataops.core.warehouse import WarehouseSettings
 from orchestration.assets import Assets, build
 from orchestration.assets.project import Warehouse as WarehouseResource
 from orchestration.assets.project import manifest
+from orchestration.automation.alerts import alert_on_run_failure
 
 DASHBOARD = dg.AssetSelection.groups("dashboard")
 
@@ -154,7 +156,7 @@ def test_every_step_lands_in_the_run_history_as_cli_runs_do(
     orchestrated: tuple[Warehouse, Assets, dg.ExecuteInProcessResult],
 ) -> None:
     warehouse, _, result = orchestrated
-    prefix = f"dagster-{result.run_id[:8]}-"
+    prefix = f"{result.run_id}-"
     runs = warehouse.rows(
         "select command, status, run_id from observability.pipeline_runs where run_id like %s",
         (prefix + "%",),
@@ -280,13 +282,34 @@ def test_a_failing_dbt_test_fails_its_check_and_stops_the_models_downstream(
     graph = defs.resolve_asset_graph()
     downstream = selection.resolve(graph) - {customers}
     assert dg.AssetKey(["marts", "dim_customers"]) in downstream
-    result = dg.materialize(
-        assets.assets, selection=selection, resources=assets.resources, raise_on_error=False
-    )
+    instance = dg.DagsterInstance.ephemeral()
+    alerting = dg.Definitions(sensors=[alert_on_run_failure])
+    with receiving() as webhook, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATAOPS_ALERT_WEBHOOK", webhook.url)
+        cursor = sensor_tick(alerting, instance, None)  # the sensor runs before the run starts
+        result = dg.materialize(
+            assets.assets,
+            selection=selection,
+            resources=assets.resources,
+            instance=instance,
+            raise_on_error=False,
+        )
+        cursor = sensor_tick(alerting, instance, cursor)  # the failed run: nothing new to send
+        sensor_tick(alerting, instance, cursor)  # and again: the run was seen
     assert not result.success
+    assert len(webhook.messages) == 1  # the build's own alert; the sensor sends it no second time
+    assert "assert_no_customer_is_left" in webhook.messages[0]["text"]
     failed = {
         (check.asset_key, check.check_name) for check in check_results(result) if not check.passed
     }
     assert (customers, "assert_no_customer_is_left") in failed
     assert customers in materialized(result)
     assert materialized(result) & downstream == set()
+
+
+def sensor_tick(
+    defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None
+) -> str | None:
+    """One evaluation of the run-failure sensor; its new cursor."""
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    return alert_on_run_failure.evaluate_tick(context).cursor
