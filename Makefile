@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock.txt pyproject.toml | sha256sum | cut -c1-16)
 DASHBOARD_PORT ?= 8050
+DAGSTER_PORT ?= 3000
 SQL_PATHS := models macros tests/dbt analyses
 
-.PHONY: setup demo test test-fast lint format pytest dashboard lock clean stop help bench ci-slim
+.PHONY: setup demo test test-fast lint format pytest dashboard orchestrate lock clean stop help bench \
+	ci-slim
 
 help:
 	@echo "make demo   set up, generate demo data, ingest, dbt build, serve the dashboard on :$(DASHBOARD_PORT)"
@@ -15,6 +17,7 @@ help:
 	@echo "make test-fast   lint and the tests that need no pipeline run (a few minutes)"
 	@echo "make bench [SCALE=orders]   benchmarks; writes docs/benchmarks/latest.{json,md}"
 	@echo "make ci-slim [PR=n]   the pull request's slim CI, locally (docs/pull-requests.md)"
+	@echo "make orchestrate   Dagster's webserver and daemon on :$(DAGSTER_PORT) (docs/orchestration.md)"
 	@echo "make lint | format | dashboard | stop | lock | clean"
 
 setup: $(STAMP)
@@ -34,6 +37,9 @@ demo: setup
 
 dashboard: setup
 	$(BIN)/dataops dashboard --port $(DASHBOARD_PORT)
+
+orchestrate: setup
+	$(BIN)/dataops orchestrate --port $(DAGSTER_PORT)
 
 stop: setup
 	$(BIN)/dataops db stop

@@ -7,6 +7,7 @@
     dataops transform [-- DBT ARGS]               dbt build
     dataops run                                   generate, ingest, transform
     dataops dashboard | docs                      serve the Dash app | dbt's docs site
+    dataops orchestrate                           serve Dagster (webserver and daemon)
     dataops dbt ARGS                              any dbt command against the warehouse
     dataops conventions                           the dbt project's conventions
     dataops ci STEP                               slim CI and the production deploy

@@ -1,5 +1,7 @@
 """`dataops dashboard` and `dataops docs`: serve the dashboard (gunicorn, or Dash's dev server)
 and dbt's documentation site (`dbt docs serve`), bound to the loopback interface by default.
+`dataops orchestrate` (Dagster's webserver and daemon) is listed with them and lives in
+`dataops.cli.orchestrate`.
 
 Both refuse a taken port in one line before starting anything, and print the URL on stdout
 once the server answers, so a script (or a test) can read where to go. The docs site is dbt's
@@ -21,6 +23,7 @@ import click
 
 from dataops import pipeline
 from dataops.cli.base import Section
+from dataops.cli.orchestrate import orchestrate
 from dataops.core.console import say
 from dataops.core.errors import DataOpsError
 from dataops.core.paths import REPO_ROOT, dbt_target_dir
@@ -142,3 +145,6 @@ def _announce_when_listening(host: str, port: int, message: str, url: str) -> No
             time.sleep(0.1)
 
     threading.Thread(target=wait, name="docs-announce", daemon=True).start()
+
+
+commands.add_command(orchestrate)

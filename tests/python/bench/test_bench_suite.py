@@ -60,6 +60,16 @@ def test_stages_report_time_and_memory(results: dict) -> None:
     assert all(stage["peak_mib"] > 10 for stage in results["stages"].values())
 
 
+def test_b10_sets_dagster_against_dataops_run_and_times_the_webserver(results: dict) -> None:
+    b10 = results["figures"]["B10"]
+    assert b10["target"] == 1.2
+    assert b10["ratio"] == round(b10["value_s"] / b10["anchor_s"], 3)
+    start = results["figures"]["B10 webserver start"]
+    assert start["ratio"] is None and start["target_s"] > 0
+    assert 0 < start["value_s"] <= start["loaded_s"]  # it answers before the definitions load
+    assert 0 < start["stop_s"] < 60
+
+
 def test_the_table_says_when_a_target_is_missed() -> None:
     missed = {"ratio": 3.0, "target": 2.0, "value_s": 3.0, "anchor_s": 1.0, "peak_mib": 1.0}
     kept = {"ratio": 1.0, "target": 2.0, "value_s": 1.0, "anchor_s": 1.0, "peak_mib": 1.0}

@@ -27,6 +27,7 @@ COMMANDS = [
     "dbt",
     "dashboard",
     "docs",
+    "orchestrate",
     "conventions",
     "ci",
 ]
