@@ -8,6 +8,7 @@ be older than the models, and the assets must be the project as it is.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from functools import cache
 from pathlib import Path
@@ -45,10 +46,15 @@ def manifest_folder(project_dir: Path) -> Path:
 def manifest(project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     """The project's dbt manifest, parsed now (no database needed)."""
     folder = manifest_folder(project_dir)
-    error = dbt_runner.parse(project_dir, folder)
-    if error is not None:
-        raise DataOpsError(f"dbt parse of {project_dir} failed: {first_line(error)}")
-    return json.loads((folder / "manifest.json").read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    # Every Dagster process (the code server, each step's process) loads the definitions, and
+    # step processes start together: one parse at a time, so none reads a half-written file.
+    with (folder / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        error = dbt_runner.parse(project_dir, folder)
+        if error is not None:
+            raise DataOpsError(f"dbt parse of {project_dir} failed: {first_line(error)}")
+        return json.loads((folder / "manifest.json").read_text())
 
 
 def source_tables(loaded: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

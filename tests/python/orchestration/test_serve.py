@@ -49,8 +49,7 @@ from dataops.core.warehouse import WarehouseSettings
 from orchestration import instance
 
 DAILY_JOB = "deploy"
-# the steps of a run in its worker's own process: one process to kill, and no step processes
-# loading the definitions at the same time (each parses the dbt project into the same folder)
+# the steps of a run in its worker's own process: one process to kill
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 SOURCE = "landing"  # the source whose ingestion and staging the killed run materializes
 DEPLOY_SAMPLES = REPO_ROOT / "orchestration" / "deploy"
@@ -78,9 +77,10 @@ def orchestrated(
 
 @pytest.fixture(scope="module")
 def daily_run(orchestrated: Orchestrator) -> str:
-    """The daily job (production's deploy) launched through the webserver, finished: the
-    warehouse built as every later run finds it. Its run id."""
-    run_id = orchestrated.client().submit_job_execution(DAILY_JOB, run_config=IN_PROCESS)
+    """The daily job (production's deploy) launched through the webserver with its default
+    executor, a process per step as the schedule runs it (each loads the definitions: their
+    dbt parse takes turns), finished: the warehouse built as every later run finds it."""
+    run_id = orchestrated.client().submit_job_execution(DAILY_JOB)
     assert wait_for_run(orchestrated, run_id) == "SUCCESS", orchestrated.output()[-3000:]
     return run_id
 
@@ -335,10 +335,15 @@ def test_a_killed_run_fails_and_is_retried_from_its_failure(
 
 def assert_stops_cleanly(orchestrator: Orchestrator, sig: int) -> None:
     """`sig` ends the command within a minute, and every process it started soon after."""
-    started = orchestrator.remember_processes()
-    commands = " | ".join(command_line(pid) for pid in started)
-    for program in ("dagster_webserver", "dagster._daemon run", "code-server start"):
-        assert program in commands, commands
+    programs = ("dagster_webserver", "dagster._daemon run", "code-server start")
+
+    def running() -> str:
+        """The command lines of its processes, once all three programs run (the daemon may
+        start after the webserver answers)."""
+        commands = " | ".join(command_line(pid) for pid in orchestrator.remember_processes())
+        return commands if all(program in commands for program in programs) else ""
+
+    wait_for(running, f"all of {', '.join(programs)} to run", 60)
     assert orchestrator.stop(sig) < 60
     assert orchestrator.process.returncode is not None
     # the webserver, the daemon and the code server end once `dagster dev` has told them to
