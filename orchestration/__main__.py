@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -42,6 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(REPO_ROOT)
+    # A program started in the background by a shell (`nohup ... &`, some supervisors) has
+    # SIGINT ignored, and an ignored signal stays ignored across exec: Dagster would then never
+    # hear Ctrl+C. Its default action back, Dagster installs its own handler as it starts.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_DFL)
     os.execve(command[0], command, env)  # noqa: S606 - a fixed command, no shell
 
 
