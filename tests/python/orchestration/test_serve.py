@@ -360,3 +360,13 @@ def test_sigterm_stops_every_process_too(fresh_warehouse: Warehouse, tmp_path: P
     with orchestrate(fresh_warehouse, tmp_path / "orchestrate.log") as orchestrator:
         stop_automation(orchestrator)  # nothing to run here
         assert_stops_cleanly(orchestrator, signal.SIGTERM)
+
+
+def test_ctrl_c_stops_it_when_a_shell_started_it_in_the_background(
+    fresh_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """`dataops orchestrate &` inherits SIGINT ignored; Ctrl+C (SIGINT) must still stop it."""
+    log = tmp_path / "orchestrate.log"
+    with orchestrate(fresh_warehouse, log, background=True) as orchestrator:
+        stop_automation(orchestrator)
+        assert_stops_cleanly(orchestrator, signal.SIGINT)

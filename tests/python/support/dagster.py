@@ -170,10 +170,13 @@ def code_location_loaded(orchestrator: Orchestrator) -> bool:
 
 
 @contextlib.contextmanager
-def orchestrate(warehouse: Any, log: Path, **env: str) -> Iterator[Orchestrator]:
+def orchestrate(
+    warehouse: Any, log: Path, *, background: bool = False, **env: str
+) -> Iterator[Orchestrator]:
     """`dataops orchestrate` on a free port against `warehouse`, until the webserver answers
     and has loaded the definitions; whatever is left of it is killed afterwards. `warehouse`
-    is a `Warehouse` (or the benchmarks' `BenchWarehouse`: its `env()` is what is used)."""
+    is a `Warehouse` (or the benchmarks' `BenchWarehouse`: its `env()` is what is used).
+    `background`: started as a shell starts `command &`, with SIGINT ignored."""
     port = free_port()
     started = time.monotonic()
     log.write_text("")  # a fresh log: the URL line is looked for in it
@@ -186,6 +189,7 @@ def orchestrate(warehouse: Any, log: Path, **env: str) -> Iterator[Orchestrator]
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=_ignore_sigint if background else None,
         )
         orchestrator = Orchestrator(process, "", warehouse, log)
         try:
@@ -197,6 +201,10 @@ def orchestrate(warehouse: Any, log: Path, **env: str) -> Iterator[Orchestrator]
             yield orchestrator
         finally:
             orchestrator.kill_leftovers()
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _url(orchestrator: Orchestrator) -> str:
