@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from support.ingest import raw_keys
+from support.json_endpoint import json_endpoint
 from support.warehouse import Warehouse
 
 PAYLOAD = {
@@ -24,28 +23,10 @@ PAYLOAD = {
 }
 
 
-class _Frankfurter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps(PAYLOAD).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def frankfurter() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Frankfurter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with json_endpoint(lambda path: PAYLOAD) as url:
+        yield url
 
 
 def test_rates_that_do_not_parse_are_quarantined(

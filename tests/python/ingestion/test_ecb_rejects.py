@@ -4,45 +4,29 @@ shape and answers `/<start>..` with the rates from that day on, as the real one 
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from support.json_endpoint import json_endpoint
 from support.warehouse import Warehouse
 
 # day -> currency -> rate, as the endpoint serves it now
 RATES: dict[str, dict[str, Any]] = {}
 
 
-class _Frankfurter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        start = urlsplit(self.path).path.strip("/").removesuffix("..")
-        days = {day: rates for day, rates in RATES.items() if day >= start}
-        body = json.dumps({"amount": 1.0, "base": "EUR", "rates": days}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def _rates_from(path: str) -> dict[str, Any]:
+    start = urlsplit(path).path.strip("/").removesuffix("..")
+    days = {day: rates for day, rates in RATES.items() if day >= start}
+    return {"amount": 1.0, "base": "EUR", "rates": days}
 
 
 @pytest.fixture
 def frankfurter() -> Iterator[str]:
     RATES.clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Frankfurter)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with json_endpoint(_rates_from) as url:
+        yield url
 
 
 def test_an_ecb_reject_loaded_correctly_later_no_longer_warns(
